@@ -1,0 +1,43 @@
+using KvTier.Core;
+
+namespace KvTier.Store;
+
+/// <summary>
+/// A tenant-namespaced store of verified KV blocks. Hot-path methods return <see cref="BlockStatus"/>;
+/// exceptions are for misuse (a bad argument, a disposed store).
+/// </summary>
+public interface IBlockStore : IDisposable
+{
+    /// <summary>The largest payload accepted, in bytes.</summary>
+    long MaxBlockBytes { get; }
+
+    /// <summary>
+    /// Stores a block: the store writes the header (checksum, geometry, creation time, expiry) itself.
+    /// Returns <see cref="BlockStatus.TooLarge"/> for a payload over <see cref="MaxBlockBytes"/>.
+    /// </summary>
+    BlockStatus Put(string tenant, in BlockKey key, ReadOnlySpan<byte> payload, ulong geometryFingerprint = 0, TimeSpan? ttl = null);
+
+    /// <summary>
+    /// Copies a block's verified payload into <paramref name="destination"/>. Anything but Ok means the destination
+    /// holds no valid block (a corrupt record is counted and never returned).
+    /// </summary>
+    BlockStatus Get(string tenant, in BlockKey key, Span<byte> destination, out BlockInfo info);
+
+    /// <summary>Reads a block's header only (its size, for sizing a buffer, and where it lives).</summary>
+    BlockStatus Peek(string tenant, in BlockKey key, out BlockInfo info);
+
+    /// <summary>
+    /// Counts the leading keys of <paramref name="chain"/> that are present (not expired), stopping at the first miss.
+    /// When <paramref name="tiers"/> is not empty it receives the tier of each present key.
+    /// </summary>
+    int LookupPrefix(string tenant, ReadOnlySpan<BlockKey> chain, Span<StorageTier> tiers);
+
+    /// <summary>Deletes a block; NotFound when there was none.</summary>
+    BlockStatus Delete(string tenant, in BlockKey key);
+
+    /// <summary>Refreshes a block's recency and sets its TTL (null: no expiry).</summary>
+    BlockStatus Touch(string tenant, in BlockKey key, TimeSpan? ttl);
+
+    /// <summary>A consistent-enough snapshot of the counters.</summary>
+    StoreStats GetStats();
+}
