@@ -110,6 +110,9 @@ public sealed class BlockHasher
 
     private static void WriteBlock(CborWriter writer, BlockKey parent, ReadOnlySpan<int> tokens, string? lora, string? salt)
     {
+        // As vLLM: an empty salt or LoRA name is no extra key at all.
+        lora = string.IsNullOrEmpty(lora) ? null : lora;
+        salt = string.IsNullOrEmpty(salt) ? null : salt;
         writer.WriteStartArray(3);
         writer.WriteByteString(parent.AsSpan());
         writer.WriteStartArray(tokens.Length);

@@ -44,7 +44,7 @@ public static class ByteSize
         }
 
         if (!double.TryParse(t, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) || value < 0
-            || double.IsNaN(value) || value * factor > long.MaxValue)
+            || double.IsNaN(value) || value * factor >= 9223372036854775808.0)
         {
             return false;
         }

@@ -1,0 +1,43 @@
+using KvTier.Core;
+
+namespace KvTier.Store;
+
+/// <summary>What a FASTER callback is asked to do with a record.</summary>
+internal enum BlockOp : byte
+{
+    /// <summary>Write header + payload from the input.</summary>
+    Put,
+    /// <summary>Allocate a filler record at start (touches log pages; carries no block).</summary>
+    Fill,
+    /// <summary>Verify and copy the payload to the caller's buffer.</summary>
+    Read,
+    /// <summary>Verify the header only.</summary>
+    Peek,
+    /// <summary>Rewrite the expiry (RMW).</summary>
+    Touch,
+}
+
+/// <summary>Input of one store operation. Pointers are to memory the caller keeps pinned until the op completes.</summary>
+internal unsafe struct BlockInput
+{
+    public BlockOp Op;
+    public byte* Payload;
+    public BlockHeader Header;
+    public long NowUnixMs;
+    public long NewExpiresUnixMs;
+    public ulong ExpectedChecksum;
+    public bool HasExpectedChecksum;
+
+    /// <summary>Fault injection for tests: 1 + the payload offset to flip after checksumming (0 = none).</summary>
+    public int FaultOffsetPlusOne;
+}
+
+/// <summary>Output of one store operation: where to copy, and what happened.</summary>
+internal unsafe struct BlockOutput
+{
+    public byte* Destination;
+    public long Capacity;
+    public BlockStatus Status;
+    public BlockHeader Header;
+    public long Address;
+}

@@ -1,0 +1,61 @@
+using KvTier.Core;
+
+namespace KvTier.Store;
+
+/// <summary>Settings of the DRAM (and optional SSD) tier. Validated when the store starts.</summary>
+public sealed class StoreOptions
+{
+    /// <summary>
+    /// The memory budget, in bytes (default 1 GiB): log pages plus the hash index. See <see cref="StoreLayout"/>
+    /// for the accounting; a few pages of FASTER slack come on top and are reported as overhead.
+    /// </summary>
+    public long MemoryBytes { get; set; } = 1L << 30;
+
+    /// <summary>The largest block payload accepted (default 64 MiB). Log pages are sized so one record of this size fits.</summary>
+    public long MaxBlockBytes { get; set; } = 64L << 20;
+
+    /// <summary>Directory of the SSD spill file; null keeps everything in DRAM (blocks leaving memory are dropped).</summary>
+    public string? SsdDirectory { get; set; }
+
+    /// <summary>Bytes the spill file may hold before its oldest blocks are dropped (required with <see cref="SsdDirectory"/>).</summary>
+    public long SsdBytes { get; set; }
+
+    /// <summary>Touch every log page at start so first-touch page faults stay out of the put path (default true).</summary>
+    public bool Preallocate { get; set; } = true;
+
+    /// <summary>
+    /// Fraction of the in-memory log, from the head, whose blocks get a second chance: a read there copies the
+    /// block to the tail so hot blocks survive while cold ones age out (default 0.25).
+    /// </summary>
+    public double SecondChanceFraction { get; set; } = 0.25;
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the bad setting and the fix.</summary>
+    public void Validate()
+    {
+        if (MaxBlockBytes < 1 || MaxBlockBytes > StoreLayout.MaxSupportedBlockBytes)
+        {
+            throw new ArgumentException(
+                $"max block {MaxBlockBytes} is out of range: set --max-block between 1B and {ByteSize.Format(StoreLayout.MaxSupportedBlockBytes)}.");
+        }
+
+        if (SecondChanceFraction is < 0 or > 0.9)
+        {
+            throw new ArgumentException($"second-chance fraction {SecondChanceFraction} is out of range: use 0 to 0.9.");
+        }
+
+        if (SsdDirectory is null != (SsdBytes == 0))
+        {
+            throw new ArgumentException(SsdDirectory is null
+                ? $"--ssd-size {ByteSize.Format(SsdBytes)} was given without --ssd-dir: give both, or neither."
+                : $"--ssd-dir {SsdDirectory} was given without --ssd-size: give its budget, e.g. --ssd-size 64GiB.");
+        }
+
+        if (SsdBytes < 0)
+        {
+            throw new ArgumentException($"--ssd-size {SsdBytes} is negative.");
+        }
+
+        // The layout checks that the memory holds enough pages for the largest block.
+        _ = StoreLayout.For(this);
+    }
+}
