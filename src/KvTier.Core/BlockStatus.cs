@@ -17,4 +17,6 @@ public enum BlockStatus
     TooLarge,
     /// <summary>The block was written under another model geometry.</summary>
     GeometryMismatch,
+    /// <summary>The operation did not complete before its deadline; nothing was written.</summary>
+    Timeout,
 }

@@ -8,7 +8,7 @@ namespace KvTier.Store;
 /// straight into the caller's buffer (no intermediate byte[]). Writes never update a record in place, so a
 /// reader copying a block can never see it change underneath it.
 /// </summary>
-internal sealed unsafe class BlockFunctions(StoreCounters counters)
+internal sealed unsafe class BlockFunctions(StoreCounters counters, PageTallies pages)
     : FunctionsBase<SpanByte, SpanByte, BlockInput, BlockOutput, Empty>
 {
     public override bool SingleReader(ref SpanByte key, ref BlockInput input, ref SpanByte value, ref BlockOutput dst, ref ReadInfo readInfo)
@@ -49,7 +49,7 @@ internal sealed unsafe class BlockFunctions(StoreCounters counters)
                 counters.SecondChance();
             }
 
-            counters.Appended(dst.Length);
+            Appended(upsertInfo.Address, dst.Length);
             return true;
         }
 
@@ -79,7 +79,7 @@ internal sealed unsafe class BlockFunctions(StoreCounters counters)
 
         (input.Header with { PayloadChecksum = checksum }).WriteTo(record);
         output.Status = BlockStatus.Ok;
-        counters.Appended(dst.Length);
+        Appended(upsertInfo.Address, dst.Length);
         return true;
     }
 
@@ -112,8 +112,14 @@ internal sealed unsafe class BlockFunctions(StoreCounters counters)
     {
         oldValue.CopyTo(ref newValue);
         BlockHeader.RewriteExpiry(newValue.AsSpan(), input.NewExpiresUnixMs);
-        counters.Appended(newValue.Length);
+        Appended(rmwInfo.Address, newValue.Length);
         return true;
+    }
+
+    private void Appended(long address, int length)
+    {
+        counters.Appended(length);
+        pages.Add(address, length);
     }
 
     private static bool CanTouch(ref BlockInput input, ref SpanByte value, ref BlockOutput output)

@@ -22,8 +22,7 @@ public sealed unsafe class BlockStore : IBlockStore
     private readonly StoreCounters _counters = new();
     private readonly ConcurrentBag<SessionPair> _sessions = [];
     private readonly SessionVariableLengthStructSettings<SpanByte, BlockInput> _lengths = new() { valueLength = new BlockValueLength() };
-    private readonly EvictionObserver _evictions;
-    private readonly IDisposable _subscription;
+    private readonly PageTallies _pages;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly long _ssdBytes;
@@ -61,13 +60,17 @@ public sealed unsafe class BlockStore : IBlockStore
                 valueLength = new SpanByteVarLenStruct(),
             });
         _kv.Log.SetEmptyPageCount(Layout.BufferPages - 1 - Layout.WindowPages, wait: true);
-        _functions = new BlockFunctions(_counters);
-        _evictions = new EvictionObserver(_counters, Layout.PageSizeBits, spills: options.SsdDirectory is not null);
-        _subscription = _kv.Log.SubscribeEvictions(_evictions);
+        _pages = new PageTallies(_counters, Layout.PageSizeBits);
+        _functions = new BlockFunctions(_counters, _pages);
 
         StoreLog.Layout(_logger, ByteSize.Format(options.MemoryBytes), ByteSize.Format(Layout.PageBytes), Layout.WindowPages,
             StoreLayout.SlackPages, ByteSize.Format(Layout.IndexBytes), ByteSize.Format(options.MaxBlockBytes),
             options.SsdDirectory is null ? "off" : $"{ByteSize.Format(options.SsdBytes)} in {options.SsdDirectory}");
+        if (Layout.WindowPages < 8)
+        {
+            StoreLog.CoarsePages(_logger, Layout.WindowPages, ByteSize.Format(Layout.PageBytes));
+        }
+
         if (options.Preallocate)
         {
             Preallocate();
@@ -139,6 +142,7 @@ public sealed unsafe class BlockStore : IBlockStore
         {
             _counters.Put(payload.Length);
             TruncateSsdIfFull();
+            SettlePages();
         }
 
         return output.Status;
@@ -178,6 +182,10 @@ public sealed unsafe class BlockStore : IBlockStore
         var input = new BlockInput { Op = BlockOp.Peek, NowUnixMs = NowMs };
         var sessions = Rent();
         var found = 0;
+        var missStatus = BlockStatus.Ok;
+        // One epoch entry for the whole chain instead of one per key: a chain of 8192 keys is walked in well under 1 ms.
+        var context = sessions.Plain.UnsafeContext;
+        context.BeginUnsafe();
         try
         {
             fixed (byte* k = keyBytes)
@@ -187,10 +195,23 @@ public sealed unsafe class BlockStore : IBlockStore
                 {
                     chain[found].AsSpan().CopyTo(keyBytes);
                     var output = default(BlockOutput);
-                    var status = ReadCore(sessions.Plain, ref keySpan, ref input, ref output);
-                    if (status != BlockStatus.Ok)
+                    var status = context.Read(ref keySpan, ref input, ref output);
+                    if (status.IsPending)
                     {
-                        Settle(status, tenant, chain[found]);
+                        context.CompletePendingWithOutputs(out var completed, wait: true);
+                        using (completed)
+                        {
+                            while (completed.Next())
+                            {
+                                status = completed.Current.Status;
+                                output = completed.Current.Output;
+                            }
+                        }
+                    }
+
+                    missStatus = status.Found ? output.Status : BlockStatus.NotFound;
+                    if (missStatus != BlockStatus.Ok)
+                    {
                         break;
                     }
 
@@ -203,12 +224,13 @@ public sealed unsafe class BlockStore : IBlockStore
         }
         finally
         {
+            context.EndUnsafe();
             Return(sessions);
         }
 
         if (found < chain.Length)
         {
-            _counters.Miss();
+            Settle(missStatus, tenant, chain[found]); // counts the miss
         }
 
         return found;
@@ -275,6 +297,7 @@ public sealed unsafe class BlockStore : IBlockStore
     /// <inheritdoc/>
     public StoreStats GetStats()
     {
+        SettlePages();
         var log = _kv.Log;
         var spills = Options.SsdDirectory is not null;
         return new StoreStats
@@ -312,7 +335,6 @@ public sealed unsafe class BlockStore : IBlockStore
             sessions.Dispose();
         }
 
-        _subscription.Dispose();
         _kv.Dispose();
         _device.Dispose();
     }
@@ -425,6 +447,8 @@ public sealed unsafe class BlockStore : IBlockStore
         }
     }
 
+    private void SettlePages() => _pages.Settle(_kv.Log.HeadAddress, _kv.Log.BeginAddress, Options.SsdDirectory is not null);
+
     private StorageTier TierOf(long address) => address >= _kv.Log.HeadAddress ? StorageTier.Dram : StorageTier.Ssd;
 
     private static long ExpiryOf(long now, TimeSpan? ttl)
@@ -460,7 +484,6 @@ public sealed unsafe class BlockStore : IBlockStore
         {
             var until = Math.Min(head, (head - _ssdBytes + Layout.PageBytes - 1) & ~(Layout.PageBytes - 1));
             log.ShiftBeginAddress(until, truncateLog: true);
-            _evictions.Truncated(until);
             StoreLog.SsdTruncated(_logger, until);
         }
         finally
@@ -493,11 +516,11 @@ public sealed unsafe class BlockStore : IBlockStore
                 {
                     BitConverter.TryWriteBytes(keyBytes, fillers++);
                     sessions.Plain.Upsert(ref keySpan, ref input, ref sizing, ref output);
-                    var percent = (int)(100 * _kv.Log.TailAddress / target);
-                    if (percent >= reported + 10)
+                    var percent = (int)Math.Min(100, 100 * _kv.Log.TailAddress / target);
+                    if (percent >= reported + 25)
                     {
-                        reported = percent - percent % 10;
-                        StoreLog.Preallocating(_logger, reported, ByteSize.Format(_kv.Log.TailAddress), ByteSize.Format(target));
+                        reported = percent - percent % 25;
+                        StoreLog.Preallocating(_logger, reported, ByteSize.Format(Math.Min(target, _kv.Log.TailAddress)), ByteSize.Format(target));
                     }
                 }
 

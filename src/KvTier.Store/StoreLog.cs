@@ -18,6 +18,10 @@ internal static partial class StoreLog
     [LoggerMessage(1003, LogLevel.Warning, "Block {Key} of tenant {Tenant} failed verification ({Status}); it was dropped and will not be served")]
     public static partial void Corrupt(ILogger logger, string key, string tenant, Core.BlockStatus status);
 
+    [LoggerMessage(1005, LogLevel.Information,
+        "Only {Window} pages of {Page} fit the budget: memory is used in coarse steps. A lower --max-block (pages are sized for it) or a larger --memory uses it better")]
+    public static partial void CoarsePages(ILogger logger, int window, string page);
+
     [LoggerMessage(1004, LogLevel.Debug, "SSD budget reached: dropped the spill log below address {Address}")]
     public static partial void SsdTruncated(ILogger logger, long address);
 }

@@ -1,0 +1,35 @@
+# KvTier — see README.md. `make run` starts one sidecar, `make test` runs every test.
+DOTNET ?= dotnet
+CONFIG ?= Release
+RESULTS ?= artifacts/test-results
+export DOTNET_CLI_TELEMETRY_OPTOUT=1
+export DOTNET_NOLOGO=1
+
+.PHONY: build run test bench clean
+
+## build: the `kvtier` executable at bin/kvtier
+build:
+	$(DOTNET) publish src/KvTier.Cli/KvTier.Cli.csproj -c $(CONFIG) -o bin --nologo -v quiet
+	@echo "built bin/kvtier"
+
+## run: one sidecar on embedded defaults (127.0.0.1:50051, 1 GiB in-memory FASTER store)
+run: build
+	./bin/kvtier serve
+
+## test: every test project (unit, gRPC functional, CLI against the built binary)
+test:
+	scripts/ensure-deps.sh
+	$(DOTNET) build KvTier.sln -c $(CONFIG) --nologo -v quiet
+	rm -rf $(RESULTS)
+	$(DOTNET) test KvTier.sln -c $(CONFIG) --no-build --nologo --logger "trx" --results-directory $(RESULTS) \
+		|| { scripts/test-summary.sh $(RESULTS); exit 1; }
+	scripts/test-summary.sh $(RESULTS)
+
+## bench: the benchmark harness; results go to bench/results/
+bench: build
+	scripts/ensure-deps.sh
+	./bin/kvtier bench store --json bench/results/store.json --out bench/results/store
+
+clean:
+	rm -rf bin artifacts
+	$(DOTNET) clean KvTier.sln -v quiet --nologo

@@ -1,0 +1,3 @@
+using KvTier.Cli;
+
+return await CliApp.RunAsync(args).ConfigureAwait(false);

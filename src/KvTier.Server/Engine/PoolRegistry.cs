@@ -1,0 +1,87 @@
+using System.Collections.Concurrent;
+using KvTier.Transfer;
+using Microsoft.Extensions.Logging;
+
+namespace KvTier.Server.Engine;
+
+/// <summary>
+/// The pools engines have registered. A pool whose engine died (file removed, process gone) is dropped the next time
+/// anyone touches it: its mapping is released and its id answers "gone".
+/// </summary>
+public sealed class PoolRegistry(ILogger logger) : IDisposable
+{
+    private readonly ConcurrentDictionary<string, RegisteredPool> _pools = new();
+    private long _next;
+
+    /// <summary>Pools currently registered (alive or not yet noticed dead).</summary>
+    public int Count => _pools.Count;
+
+    /// <summary>Registers a mapped pool and returns it with its new id.</summary>
+    public RegisteredPool Add(KvPoolSpec spec, IPoolMemory memory)
+    {
+        var pool = new RegisteredPool($"pool-{Interlocked.Increment(ref _next)}", spec, memory);
+        _pools[pool.Id] = pool;
+        EngineLog.PoolRegistered(logger, pool.Id, spec.Layout, spec.NumBlocks, spec.BlockBytes);
+        return pool;
+    }
+
+    /// <summary>The live pool <paramref name="id"/>; throws <see cref="PoolGoneException"/> otherwise.</summary>
+    public RegisteredPool Get(string id)
+    {
+        if (!_pools.TryGetValue(id, out var pool))
+        {
+            throw new PoolGoneException(id, "is not registered");
+        }
+
+        if (!pool.IsAlive)
+        {
+            Drop(pool, "its engine is gone");
+            throw new PoolGoneException(id, "was dropped because its engine is gone");
+        }
+
+        return pool;
+    }
+
+    /// <summary>Unregisters a pool; false when it was not registered.</summary>
+    public bool Remove(string id)
+    {
+        if (!_pools.TryRemove(id, out var pool))
+        {
+            return false;
+        }
+
+        pool.Dispose();
+        return true;
+    }
+
+    /// <summary>Drops every pool whose engine is gone; returns how many.</summary>
+    public int Sweep()
+    {
+        var dropped = 0;
+        foreach (var pool in _pools.Values.Where(p => !p.IsAlive))
+        {
+            Drop(pool, "its engine is gone");
+            dropped++;
+        }
+
+        return dropped;
+    }
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        foreach (var id in _pools.Keys)
+        {
+            Remove(id);
+        }
+    }
+
+    private void Drop(RegisteredPool pool, string reason)
+    {
+        if (_pools.TryRemove(pool.Id, out _))
+        {
+            EngineLog.PoolDropped(logger, pool.Id, reason);
+            pool.Dispose();
+        }
+    }
+}

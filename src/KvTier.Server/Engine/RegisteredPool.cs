@@ -1,0 +1,33 @@
+using KvTier.Transfer;
+
+namespace KvTier.Server.Engine;
+
+/// <summary>An engine's KV pool mapped into the sidecar.</summary>
+public sealed class RegisteredPool(string id, KvPoolSpec spec, IPoolMemory memory) : IDisposable
+{
+    private int _disposed;
+
+    /// <summary>The id the engine uses in Offload/Onload.</summary>
+    public string Id { get; } = id;
+
+    /// <summary>Geometry, layout, size.</summary>
+    public KvPoolSpec Spec { get; } = spec;
+
+    /// <summary>The mapped memory.</summary>
+    public IPoolMemory Memory { get; } = memory;
+
+    /// <summary>Geometry fingerprint stamped on (and checked against) every block of this pool.</summary>
+    public ulong Fingerprint { get; } = spec.Geometry.Fingerprint;
+
+    /// <summary>False once the engine is gone or the pool was unregistered.</summary>
+    public bool IsAlive => Volatile.Read(ref _disposed) == 0 && Memory.IsAlive;
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
+        {
+            Memory.Dispose();
+        }
+    }
+}

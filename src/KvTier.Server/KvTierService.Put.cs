@@ -1,0 +1,85 @@
+using System.Buffers;
+using Grpc.Core;
+using KvTier.Core;
+using Rpc = KvTier.Protos.V1;
+
+namespace KvTier.Server;
+
+internal sealed partial class KvTierService
+{
+    /// <summary>
+    /// Client-streaming put: the header is checked (key, size against --max-block) before any payload is taken, the
+    /// chunks are assembled in one pooled buffer, the client's checksum is verified, then the block is stored.
+    /// </summary>
+    public override async Task<Rpc.PutResponse> Put(IAsyncStreamReader<Rpc.PutRequest> requestStream, ServerCallContext context)
+    {
+        var ct = context.CancellationToken;
+        if (!await requestStream.MoveNext(ct).ConfigureAwait(false) || requestStream.Current.Header is not { } header)
+        {
+            throw Reject(context, StatusCode.InvalidArgument, "header: the first message must carry the block header");
+        }
+
+        var key = ParseKey(context, header.Key, "header.key");
+        if (header.Length > (ulong)_store.MaxBlockBytes)
+        {
+            throw Reject(context, StatusCode.ResourceExhausted,
+                $"header.length: a block of {header.Length} bytes exceeds this node's limit of {_store.MaxBlockBytes} bytes (--max-block): send smaller blocks or raise --max-block");
+        }
+
+        var length = (int)header.Length;
+        var buffer = ArrayPool<byte>.Shared.Rent(length);
+        try
+        {
+            var received = 0;
+            var message = requestStream.Current;
+            while (true)
+            {
+                if (message.Chunk.Length > length - received)
+                {
+                    throw Reject(context, StatusCode.InvalidArgument,
+                        $"chunk: more than header.length ({length}) payload bytes arrived: send exactly header.length bytes");
+                }
+
+                message.Chunk.Span.CopyTo(buffer.AsSpan(received));
+                received += message.Chunk.Length;
+                if (!await requestStream.MoveNext(ct).ConfigureAwait(false))
+                {
+                    break;
+                }
+
+                message = requestStream.Current;
+            }
+
+            if (received != length)
+            {
+                throw Reject(context, StatusCode.InvalidArgument,
+                    $"chunk: {received} payload bytes arrived but header.length is {length}: send exactly header.length bytes");
+            }
+
+            return Store(context, header, key, buffer.AsSpan(0, length));
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private Rpc.PutResponse Store(ServerCallContext context, Rpc.BlockHeader header, in BlockKey key, ReadOnlySpan<byte> payload)
+    {
+        if (header.HasChecksum)
+        {
+            var actual = BlockChecksum.Compute(payload);
+            if (actual != header.Checksum)
+            {
+                throw Reject(context, StatusCode.DataLoss,
+                    $"header.checksum: the payload hashes to {actual:x16} but the header says {header.Checksum:x16}; block {key} was not stored: resend it");
+            }
+        }
+
+        TimeSpan? ttl = header.TtlSeconds == 0 ? null : TimeSpan.FromSeconds(header.TtlSeconds);
+        var status = _store.Put(Tenant, key, payload, header.GeometryFingerprint, ttl);
+        return status == BlockStatus.Ok
+            ? new Rpc.PutResponse { StoredBytes = (ulong)payload.Length }
+            : throw Failed(context, status, key);
+    }
+}

@@ -1,0 +1,63 @@
+using Grpc.HealthCheck;
+using KvTier.Store;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace KvTier.Server;
+
+/// <summary>Builds the web host: Kestrel on one h2c endpoint, the gRPC services, nothing else.</summary>
+internal static class ServerHost
+{
+    /// <summary>
+    /// Largest message accepted: one 1 MiB payload chunk plus its header, and Lookups of 8192 keys (~280 KB) fit.
+    /// Blocks never travel as one message, so this stays small whatever --max-block says.
+    /// </summary>
+    internal const int MaxReceiveMessageBytes = KvTierService.MaxChunkBytes + (64 << 10);
+
+    // Flow-control windows: 1 MiB chunks stall on the 768 KiB default stream window (measured 0.46 GB/s with 16-32 MiB).
+    private const int StreamWindowBytes = 8 << 20;
+    private const int ConnectionWindowBytes = 32 << 20;
+
+    public static WebApplication Build(ServerOptions options, BlockStore store, ILoggerFactory loggerFactory)
+    {
+        // The empty builder reads no appsettings.json or ASPNETCORE_ variables: KvTier binds its own configuration.
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions
+        {
+            ApplicationName = typeof(ServerHost).Assembly.GetName().Name,
+            ContentRootPath = AppContext.BaseDirectory,
+        });
+        builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.Http2.InitialStreamWindowSize = StreamWindowBytes;
+            kestrel.Limits.Http2.InitialConnectionWindowSize = ConnectionWindowBytes;
+            kestrel.Listen(options.ListenEndPoint, listen => listen.Protocols = HttpProtocols.Http2);
+        });
+
+        var services = builder.Services;
+        services.AddSingleton(loggerFactory);
+        services.AddSingleton(typeof(ILogger<>), typeof(Logger<>));
+        services.Configure<ConsoleLifetimeOptions>(o => o.SuppressStatusMessages = true);
+        services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(5));
+        services.AddSingleton<IBlockStore>(store);
+        services.AddSingleton(options);
+        services.AddSingleton<KvTierService>();
+        services.AddSingleton<HealthServiceImpl>();
+        services.AddGrpc(grpc =>
+        {
+            grpc.MaxReceiveMessageSize = MaxReceiveMessageBytes;
+            grpc.MaxSendMessageSize = MaxReceiveMessageBytes;
+        });
+        services.AddGrpcReflection();
+
+        var app = builder.Build();
+        app.MapGrpcService<KvTierService>();
+        app.MapGrpcService<HealthServiceImpl>();
+        app.MapGrpcReflectionService();
+        return app;
+    }
+}

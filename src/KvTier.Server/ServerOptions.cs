@@ -1,0 +1,131 @@
+using System.Net;
+using KvTier.Core;
+using KvTier.Store;
+
+namespace KvTier.Server;
+
+/// <summary>
+/// Settings of one sidecar. Bound from appsettings.json / <c>--config FILE</c> (section <c>KvTier</c>), then
+/// <c>KVTIER__NAME</c> environment variables, then <c>kvtier serve</c> flags (see <see cref="ServerOptionsBinder"/>).
+/// Sizes are kept as written (e.g. <c>1GiB</c>) so that <c>config print</c> shows what the operator wrote;
+/// <see cref="Validate"/> checks every one and names the setting and the fix.
+/// </summary>
+public sealed class ServerOptions
+{
+    /// <summary>The configuration section holding these settings.</summary>
+    public const string SectionName = "KvTier";
+
+    /// <summary>gRPC address <c>host:port</c> (h2c). Port 0 picks a free port. Default <c>127.0.0.1:50051</c>.</summary>
+    public string Listen { get; set; } = "127.0.0.1:50051";
+
+    /// <summary>This node's id. Default: <see cref="Environment.MachineName"/>.</summary>
+    public string NodeId { get; set; } = Environment.MachineName;
+
+    /// <summary>Block-key hash seed (vLLM's PYTHONHASHSEED), as a string. Default <c>0</c>.</summary>
+    public string HashSeed { get; set; } = "0";
+
+    /// <summary>Tokens per block. Default 16.</summary>
+    public int BlockTokens { get; set; } = 16;
+
+    /// <summary>DRAM budget of the store. Default <c>1GiB</c>.</summary>
+    public string Memory { get; set; } = "1GiB";
+
+    /// <summary>Largest block accepted. Default <c>64MiB</c>.</summary>
+    public string MaxBlock { get; set; } = "64MiB";
+
+    /// <summary>SSD spill directory (requires <see cref="SsdSize"/>). Default: no SSD tier.</summary>
+    public string? SsdDir { get; set; }
+
+    /// <summary>SSD spill size (requires <see cref="SsdDir"/>). Default: no SSD tier.</summary>
+    public string? SsdSize { get; set; }
+
+    /// <summary>Cluster name. Default <c>kvtier</c>. Clustering is not yet available.</summary>
+    public string Cluster { get; set; } = DefaultCluster;
+
+    /// <summary>Static peers, <c>host:port</c> each. Default: none. Clustering is not yet available.</summary>
+    public IReadOnlyList<string> Peers { get; set; } = [];
+
+    /// <summary>etcd URL for membership. Default: none. Clustering is not yet available.</summary>
+    public string? Etcd { get; set; }
+
+    /// <summary>Copies kept of each block. Default 2. Clustering is not yet available.</summary>
+    public int Replicas { get; set; } = DefaultReplicas;
+
+    /// <summary>When a put is acknowledged: <c>local</c>, <c>one</c> or <c>all</c>. Default <c>local</c>.</summary>
+    public string WriteAck { get; set; } = DefaultWriteAck;
+
+    /// <summary>Peer data-plane address <c>host:port</c>. Default: none. Clustering is not yet available.</summary>
+    public string? DataListen { get; set; }
+
+    /// <summary><c>auto</c>, <c>cuda</c> or <c>cpu</c>. Default <c>auto</c>. The GPU transfer path is not yet available.</summary>
+    public string Accelerator { get; set; } = DefaultAccelerator;
+
+    /// <summary>Pinned staging buffer size. Default <c>256MiB</c>.</summary>
+    public string Staging { get; set; } = DefaultStaging;
+
+    /// <summary>Prometheus endpoint <c>host:port</c>. Default: off. Not yet available.</summary>
+    public string? Metrics { get; set; }
+
+    internal const string DefaultCluster = "kvtier";
+    internal const int DefaultReplicas = 2;
+    internal const string DefaultWriteAck = "local";
+    internal const string DefaultAccelerator = "auto";
+    internal const string DefaultStaging = "256MiB";
+    internal static readonly string[] WriteAckModes = ["local", "one", "all"];
+    internal static readonly string[] AcceleratorModes = ["auto", "cuda", "cpu"];
+
+    /// <summary>The store's DRAM budget in bytes (call <see cref="Validate"/> first).</summary>
+    public long MemoryBytes => ByteSize.Parse(Memory);
+
+    /// <summary>The largest block in bytes (call <see cref="Validate"/> first).</summary>
+    public long MaxBlockBytes => ByteSize.Parse(MaxBlock);
+
+    /// <summary>The SSD tier size in bytes, 0 when there is none (call <see cref="Validate"/> first).</summary>
+    public long SsdBytes => SsdSize is null ? 0 : ByteSize.Parse(SsdSize);
+
+    /// <summary>The address to bind (call <see cref="Validate"/> first).</summary>
+    public IPEndPoint ListenEndPoint =>
+        HostPort.TryParseListen(Listen, out var endpoint) ? endpoint : throw new InvalidOperationException(Invalid("Listen"));
+
+    /// <summary>Checks every setting; throws <see cref="ArgumentException"/> naming the first bad one and its fix.</summary>
+    public void Validate() => ServerOptionsValidator.Validate(this);
+
+    /// <summary>
+    /// Settings given for features this node does not have yet (clustering, metrics, GPU transfer), each with the
+    /// feature's name: the host warns about them and runs single-node rather than ignoring them silently.
+    /// </summary>
+    public IReadOnlyList<(ServerSetting Setting, string Feature)> UnavailableSettings()
+    {
+        const string clustering = "clustering";
+        var given = new List<(ServerSetting, string)>();
+        void Add(bool set, string name, string feature)
+        {
+            if (set)
+            {
+                given.Add((ServerSetting.Get(name), feature));
+            }
+        }
+
+        Add(Cluster != DefaultCluster, nameof(Cluster), clustering);
+        Add(Peers.Count > 0, nameof(Peers), clustering);
+        Add(Etcd is not null, nameof(Etcd), clustering);
+        Add(Replicas != DefaultReplicas, nameof(Replicas), clustering);
+        Add(WriteAck != DefaultWriteAck, nameof(WriteAck), clustering);
+        Add(DataListen is not null, nameof(DataListen), clustering);
+        Add(Accelerator != DefaultAccelerator, nameof(Accelerator), "the GPU transfer path");
+        Add(Staging != DefaultStaging, nameof(Staging), "the GPU transfer path");
+        Add(Metrics is not null, nameof(Metrics), "the metrics endpoint");
+        return given;
+    }
+
+    /// <summary>The store settings these options describe (call <see cref="Validate"/> first).</summary>
+    public StoreOptions ToStoreOptions() => new()
+    {
+        MemoryBytes = MemoryBytes,
+        MaxBlockBytes = MaxBlockBytes,
+        SsdDirectory = SsdDir,
+        SsdBytes = SsdBytes,
+    };
+
+    private static string Invalid(string name) => $"{ServerSetting.Get(name).Display} is not valid: call Validate() first.";
+}

@@ -1,0 +1,48 @@
+namespace KvTier.Server;
+
+/// <summary>
+/// One configurable setting: its name under the <c>KvTier</c> section (JSON key, <c>KVTIER__NAME</c> variable)
+/// and its <c>kvtier serve</c> flag. One table, so the config file, the environment and the CLI cannot drift apart.
+/// </summary>
+/// <param name="Name">Key under the KvTier section, e.g. <c>Memory</c>.</param>
+/// <param name="Flag">The <c>kvtier serve</c> flag, e.g. <c>--memory</c>.</param>
+/// <param name="Description">What it sets and its default.</param>
+/// <param name="IsSecret">True for credentials: <c>config print</c> shows them as <c>***</c>.</param>
+public sealed record ServerSetting(string Name, string Flag, string Description, bool IsSecret = false)
+{
+    /// <summary>The key as written in messages, e.g. <c>KvTier:Memory</c>.</summary>
+    public string Path => ServerOptions.SectionName + ":" + Name;
+
+    /// <summary>The setting and its flag, for error messages: <c>KvTier:Memory (--memory)</c>.</summary>
+    public string Display => $"{Path} ({Flag})";
+
+    /// <summary>Every setting, in the order <c>config print</c> shows them.</summary>
+    public static IReadOnlyList<ServerSetting> All { get; } =
+    [
+        new("Listen", "--listen", "gRPC address host:port (h2c); port 0 picks a free port. Default 127.0.0.1:50051."),
+        new("NodeId", "--node-id", "This node's id. Default: the machine name."),
+        new("HashSeed", "--hash-seed", "Block-key hash seed (vLLM's PYTHONHASHSEED). Default 0."),
+        new("BlockTokens", "--block-tokens", "Tokens per block. Default 16."),
+        new("Memory", "--memory", "DRAM budget of the block store (KiB, MiB, GiB). Default 1GiB."),
+        new("MaxBlock", "--max-block", "Largest block accepted. Default 64MiB."),
+        new("SsdDir", "--ssd-dir", "Directory for the SSD spill tier (with --ssd-size). Default: none."),
+        new("SsdSize", "--ssd-size", "Size of the SSD spill tier (with --ssd-dir). Default: none."),
+        new("Cluster", "--cluster", "Cluster name (clustering is not yet available). Default kvtier."),
+        new("Peers", "--peers", "Static peers host:port,... (clustering is not yet available)."),
+        new("Etcd", "--etcd", "etcd URL for membership (clustering is not yet available)."),
+        new("Replicas", "--replicas", "Copies of each block (clustering is not yet available). Default 2."),
+        new("WriteAck", "--write-ack", "local|one|all (clustering is not yet available). Default local."),
+        new("DataListen", "--data-listen", "Peer data-plane address host:port (clustering is not yet available)."),
+        new("Accelerator", "--accelerator", "auto|cuda|cpu (the GPU transfer path is not yet available). Default auto."),
+        new("Staging", "--staging", "Pinned staging buffer size. Default 256MiB."),
+        new("Metrics", "--metrics", "Prometheus endpoint host:port (not yet available). Default: off."),
+    ];
+
+    /// <summary>Finds a setting by name (case-insensitive, as configuration keys are).</summary>
+    public static ServerSetting? Find(string name) =>
+        All.FirstOrDefault(s => string.Equals(s.Name, name, StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>The setting named <paramref name="name"/>; throws for a name not in <see cref="All"/>.</summary>
+    internal static ServerSetting Get(string name) =>
+        Find(name) ?? throw new InvalidOperationException($"no setting named {name}");
+}

@@ -1,0 +1,162 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+using KvTier.Core;
+
+namespace KvTier.Cli.Tests;
+
+/// <summary>The client verbs against a real <c>kvtier serve</c> process.</summary>
+[Collection(ServeCollection.Name)]
+public sealed class ClientVerbTests(ServeFixture serve)
+{
+    [Fact]
+    public void Serve_FirstLineHasTheUrlAndSecondAnExample()
+    {
+        Assert.StartsWith("kvtier listening on http://127.0.0.1:", serve.FirstLine, StringComparison.Ordinal);
+        Assert.StartsWith("try: kvtier hash --tokens", serve.SecondLine, StringComparison.Ordinal);
+        Assert.Contains(serve.Url, serve.SecondLine, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task PutThenGet_RoundTripsTheFileByteForByte()
+    {
+        var key = RandomKey();
+        var input = serve.PathFor("in.bin");
+        var output = serve.PathFor("out.bin");
+        var payload = new byte[1_500_000];
+        Random.Shared.NextBytes(payload);
+        await File.WriteAllBytesAsync(input, payload);
+
+        var put = await Kvtier.RunAsync("put", "--server", serve.Url, "--key", key, "--in", input);
+        var get = await Kvtier.RunAsync("get", "--server", serve.Url, "--key", key, "--out", output);
+
+        Assert.True(put.ExitCode == 0, put.ToString());
+        Assert.True(get.ExitCode == 0, get.ToString());
+        Assert.Equal(payload, await File.ReadAllBytesAsync(output));
+    }
+
+    [Fact]
+    public async Task Get_OfAMissingKey_Exits3AndWritesNoFile()
+    {
+        var output = serve.PathFor("missing.bin");
+
+        var result = await Kvtier.RunAsync("get", "--server", serve.Url, "--key", RandomKey(), "--out", output);
+
+        Assert.Equal(3, result.ExitCode);
+        Assert.Contains("is not cached", result.StdErr, StringComparison.Ordinal);
+        Assert.False(File.Exists(output));
+    }
+
+    [Fact]
+    public async Task Lookup_PrintsTheCountOfLeadingCachedKeys()
+    {
+        var hash = await Kvtier.RunAsync("hash", "--tokens", string.Join(',', Enumerable.Range(1, 48)), "--seed", Guid.NewGuid().ToString());
+        var keys = hash.StdOut.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var input = serve.PathFor("block.bin");
+        await File.WriteAllBytesAsync(input, new byte[1000]);
+        foreach (var key in keys.Take(2))
+        {
+            var put = await Kvtier.RunAsync("put", "--server", serve.Url, "--key", key, "--in", input);
+            Assert.True(put.ExitCode == 0, put.ToString());
+        }
+
+        var result = await Kvtier.RunAsync("lookup", "--server", serve.Url, "--keys", string.Join(',', keys));
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Equal("2", result.StdOut.Trim());
+    }
+
+    [Theory]
+    [InlineData("get")]
+    [InlineData("put")]
+    [InlineData("lookup")]
+    public async Task ABadHexKey_Exits2WithOneStderrLineNamingTheValue(string verb)
+    {
+        var input = serve.PathFor("any.bin");
+        await File.WriteAllBytesAsync(input, [1]);
+        string[] args = verb switch
+        {
+            "get" => ["get", "--server", serve.Url, "--key", "abc123", "--out", serve.PathFor("x")],
+            "put" => ["put", "--server", serve.Url, "--key", "abc123", "--in", input],
+            _ => ["lookup", "--server", serve.Url, "--keys", RandomKey() + ",abc123"],
+        };
+
+        var result = await Kvtier.RunAsync(args);
+
+        Assert.Equal(2, result.ExitCode);
+        var line = Assert.Single(result.StdErr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains("'abc123'", line, StringComparison.Ordinal);
+        Assert.Contains("64 hex digits", line, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Put_OfAMissingFile_Exits2NamingIt()
+    {
+        var missing = serve.PathFor("does-not-exist.bin");
+
+        var result = await Kvtier.RunAsync("put", "--server", serve.Url, "--key", RandomKey(), "--in", missing);
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains(missing, result.StdErr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Put_OverTheServersMaxBlock_Exits2WithTheServersMessage()
+    {
+        var input = serve.PathFor("big.bin");
+        await File.WriteAllBytesAsync(input, new byte[(4 << 20) + 1]);
+
+        var result = await Kvtier.RunAsync("put", "--server", serve.Url, "--key", RandomKey(), "--in", input);
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("--max-block", result.StdErr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AnUnreachableServer_Exits1NamingTheUrl()
+    {
+        var url = $"http://127.0.0.1:{FreePort()}";
+
+        var result = await Kvtier.RunAsync("get", "--server", url, "--key", RandomKey(), "--out", serve.PathFor("never.bin"));
+
+        Assert.Equal(1, result.ExitCode);
+        var line = Assert.Single(result.StdErr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains($"could not reach {url}", line, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Stats_Json_ParsesWithNumericCounters()
+    {
+        var result = await Kvtier.RunAsync("stats", "--server", serve.Url, "--json");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        using var json = JsonDocument.Parse(result.StdOut);
+        Assert.Equal(JsonValueKind.Number, json.RootElement.GetProperty("puts").ValueKind);
+        Assert.Equal(4L << 20, json.RootElement.GetProperty("max_block_bytes").GetInt64());
+        Assert.Equal("cli-test", json.RootElement.GetProperty("node_id").GetString());
+    }
+
+    [Fact]
+    public async Task Stats_Text_ListsTheCounters()
+    {
+        var result = await Kvtier.RunAsync("stats", "--server", serve.Url);
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Contains(result.StdOut.Split('\n'), l => l.StartsWith("max_block_bytes", StringComparison.Ordinal) && l.Contains("4194304", StringComparison.Ordinal));
+    }
+
+    private static string RandomKey()
+    {
+        Span<byte> bytes = stackalloc byte[BlockKey.Size];
+        Random.Shared.NextBytes(bytes);
+        return new BlockKey(bytes).ToString();
+    }
+
+    // A port that was just free: nothing listens there while the test runs.
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}

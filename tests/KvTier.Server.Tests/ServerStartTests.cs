@@ -1,0 +1,77 @@
+using Grpc.Core;
+using KvTier.Client;
+using Microsoft.Extensions.Logging;
+
+namespace KvTier.Server.Tests;
+
+/// <summary>Starting and stopping servers of their own (not the shared fixture).</summary>
+public sealed class ServerStartTests
+{
+    [Fact]
+    public async Task StartAsync_WithBadOptions_ThrowsNamingTheSetting()
+    {
+        var e = await Assert.ThrowsAsync<ArgumentException>(() => KvTierServer.StartAsync(new ServerOptions { Listen = "nowhere" }));
+
+        Assert.StartsWith("KvTier:Listen (--listen): 'nowhere'", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task StartAsync_WithClusterSettings_WarnsAndServesSingleNode()
+    {
+        var logs = new ListLoggerProvider();
+        using var loggerFactory = LoggerFactory.Create(b => b.AddProvider(logs));
+        var options = new ServerOptions { Listen = "127.0.0.1:0", Memory = "32MiB", MaxBlock = "1MiB", Peers = ["10.0.0.2:50051"], WriteAck = "all" };
+
+        await using var server = await KvTierServer.StartAsync(options, loggerFactory);
+        using var client = new KvTierClient(server.Address);
+        var key = Blocks.RandomKey();
+        await client.PutAsync(key, Blocks.Random(100));
+
+        var warning = Assert.Single(logs.Entries, e => e.Level == LogLevel.Warning && e.EventId == 2);
+        Assert.Contains("KvTier:Peers (--peers)", warning.Message, StringComparison.Ordinal);
+        Assert.Contains("KvTier:WriteAck (--write-ack)", warning.Message, StringComparison.Ordinal);
+        Assert.Contains("clustering is not yet available", warning.Message, StringComparison.Ordinal);
+        Assert.NotNull(await client.GetAsync(key));
+    }
+
+    [Fact]
+    public async Task DisposeAsync_StopsServing()
+    {
+        var server = await KvTierServer.StartAsync(new ServerOptions { Listen = "127.0.0.1:0", Memory = "32MiB", MaxBlock = "1MiB" });
+        using var client = new KvTierClient(server.Address);
+        await client.StatsAsync();
+
+        await server.DisposeAsync();
+
+        var e = await Assert.ThrowsAsync<RpcException>(() => client.StatsAsync());
+        Assert.Equal(StatusCode.Unavailable, e.StatusCode);
+        Assert.True(server.WaitForShutdownAsync().IsCompleted);
+    }
+
+    private sealed class ListLoggerProvider : ILoggerProvider
+    {
+        public List<(LogLevel Level, int EventId, string Message)> Entries { get; } = [];
+
+        public ILogger CreateLogger(string categoryName) => new ListLogger(this);
+
+        public void Dispose()
+        {
+        }
+
+        private sealed class ListLogger(ListLoggerProvider owner) : ILogger
+        {
+            public IDisposable? BeginScope<TState>(TState state)
+                where TState : notnull => null;
+
+            public bool IsEnabled(LogLevel logLevel) => true;
+
+            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+            {
+                lock (owner.Entries)
+                {
+                    owner.Entries.Add((logLevel, eventId.Id, formatter(state, exception)));
+                }
+            }
+        }
+    }
+}
