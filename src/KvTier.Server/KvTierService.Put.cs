@@ -66,18 +66,15 @@ internal sealed partial class KvTierService
 
     private Rpc.PutResponse Store(ServerCallContext context, Rpc.BlockHeader header, in BlockKey key, ReadOnlySpan<byte> payload)
     {
-        if (header.HasChecksum)
+        // The checksum is verified in the same pass that copies the payload into the log.
+        TimeSpan? ttl = header.TtlSeconds == 0 ? null : TimeSpan.FromSeconds(header.TtlSeconds);
+        var status = _store.Put(Tenant, key, payload, header.GeometryFingerprint, ttl, header.HasChecksum ? header.Checksum : null);
+        if (status == BlockStatus.Corrupt)
         {
-            var actual = BlockChecksum.Compute(payload);
-            if (actual != header.Checksum)
-            {
-                throw Reject(context, StatusCode.DataLoss,
-                    $"header.checksum: the payload hashes to {actual:x16} but the header says {header.Checksum:x16}; block {key} was not stored: resend it");
-            }
+            throw Reject(context, StatusCode.DataLoss,
+                $"header.checksum: the payload does not hash to {header.Checksum:x16}; block {key} was not stored: resend it");
         }
 
-        TimeSpan? ttl = header.TtlSeconds == 0 ? null : TimeSpan.FromSeconds(header.TtlSeconds);
-        var status = _store.Put(Tenant, key, payload, header.GeometryFingerprint, ttl);
         return status == BlockStatus.Ok
             ? new Rpc.PutResponse { StoredBytes = (ulong)payload.Length }
             : throw Failed(context, status, key);

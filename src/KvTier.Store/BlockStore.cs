@@ -92,10 +92,7 @@ public sealed unsafe class BlockStore : IBlockStore
     public BlockStatus Put(string tenant, in BlockKey key, ReadOnlySpan<byte> payload, ulong geometryFingerprint = 0, TimeSpan? ttl = null)
         => Put(tenant, key, payload, geometryFingerprint, ttl, expectedChecksum: null);
 
-    /// <summary>
-    /// Stores a block, verifying in the same pass that its bytes match <paramref name="expectedChecksum"/> (the sender's
-    /// XxHash3): on a mismatch nothing is stored and <see cref="BlockStatus.Corrupt"/> is returned.
-    /// </summary>
+    /// <inheritdoc/>
     public BlockStatus Put(string tenant, in BlockKey key, ReadOnlySpan<byte> payload, ulong geometryFingerprint, TimeSpan? ttl,
         ulong? expectedChecksum) => PutCore(tenant, key, payload, geometryFingerprint, ttl, expectedChecksum, 0);
 

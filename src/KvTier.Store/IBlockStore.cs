@@ -18,6 +18,12 @@ public interface IBlockStore : IDisposable
     BlockStatus Put(string tenant, in BlockKey key, ReadOnlySpan<byte> payload, ulong geometryFingerprint = 0, TimeSpan? ttl = null);
 
     /// <summary>
+    /// Stores a block, verifying in the same pass that copies it that its bytes match <paramref name="expectedChecksum"/>
+    /// (the sender's XxHash3): on a mismatch nothing is stored and <see cref="BlockStatus.Corrupt"/> is returned.
+    /// </summary>
+    BlockStatus Put(string tenant, in BlockKey key, ReadOnlySpan<byte> payload, ulong geometryFingerprint, TimeSpan? ttl, ulong? expectedChecksum);
+
+    /// <summary>
     /// Copies a block's verified payload into <paramref name="destination"/>. Anything but Ok means the destination
     /// holds no valid block (a corrupt record is counted and never returned).
     /// </summary>
