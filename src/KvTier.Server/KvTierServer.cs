@@ -64,6 +64,7 @@ public sealed class KvTierServer : IAsyncDisposable
         try
         {
             app = ServerHost.Build(options, store, loggerFactory);
+            _ = app.Services.GetRequiredService<Transfer.StagingArena>(); // preallocate staging before SERVING
             var health = app.Services.GetRequiredService<HealthServiceImpl>();
             health.SetStatus("", HealthCheckResponse.Types.ServingStatus.NotServing);
             health.SetStatus(s_serviceName, HealthCheckResponse.Types.ServingStatus.NotServing);

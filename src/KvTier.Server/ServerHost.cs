@@ -1,5 +1,7 @@
 using Grpc.HealthCheck;
+using KvTier.Server.Engine;
 using KvTier.Store;
+using KvTier.Transfer;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -46,6 +48,10 @@ internal static class ServerHost
         services.AddSingleton<IBlockStore>(store);
         services.AddSingleton(options);
         services.AddSingleton<KvTierService>();
+        services.AddSingleton(_ => new StagingArena(options.StagingBytes));
+        services.AddSingleton(sp => new PoolRegistry(loggerFactory.CreateLogger<PoolRegistry>()));
+        services.AddSingleton(sp => new TransferPipeline(store, sp.GetRequiredService<StagingArena>()));
+        services.AddSingleton<EngineService>();
         services.AddSingleton<HealthServiceImpl>();
         services.AddGrpc(grpc =>
         {
@@ -56,6 +62,7 @@ internal static class ServerHost
 
         var app = builder.Build();
         app.MapGrpcService<KvTierService>();
+        app.MapGrpcService<EngineService>();
         app.MapGrpcService<HealthServiceImpl>();
         app.MapGrpcReflectionService();
         return app;

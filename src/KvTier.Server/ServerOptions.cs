@@ -60,7 +60,7 @@ public sealed class ServerOptions
     /// <summary><c>auto</c>, <c>cuda</c> or <c>cpu</c>. Default <c>auto</c>. The GPU transfer path is not yet available.</summary>
     public string Accelerator { get; set; } = DefaultAccelerator;
 
-    /// <summary>Pinned staging buffer size. Default <c>256MiB</c>.</summary>
+    /// <summary>Pinned staging memory for Offload/Onload, preallocated at start. Default <c>256MiB</c>.</summary>
     public string Staging { get; set; } = DefaultStaging;
 
     /// <summary>Prometheus endpoint <c>host:port</c>. Default: off. Not yet available.</summary>
@@ -73,6 +73,9 @@ public sealed class ServerOptions
     internal const string DefaultStaging = "256MiB";
     internal static readonly string[] WriteAckModes = ["local", "one", "all"];
     internal static readonly string[] AcceleratorModes = ["auto", "cuda", "cpu"];
+
+    /// <summary>Pinned staging bytes (call <see cref="Validate"/> first).</summary>
+    public long StagingBytes => ByteSize.Parse(Staging);
 
     /// <summary>The store's DRAM budget in bytes (call <see cref="Validate"/> first).</summary>
     public long MemoryBytes => ByteSize.Parse(Memory);
@@ -112,8 +115,8 @@ public sealed class ServerOptions
         Add(Replicas != DefaultReplicas, nameof(Replicas), clustering);
         Add(WriteAck != DefaultWriteAck, nameof(WriteAck), clustering);
         Add(DataListen is not null, nameof(DataListen), clustering);
-        Add(Accelerator != DefaultAccelerator, nameof(Accelerator), "the GPU transfer path");
-        Add(Staging != DefaultStaging, nameof(Staging), "the GPU transfer path");
+        Add(string.Equals(Accelerator, "cuda", StringComparison.OrdinalIgnoreCase), nameof(Accelerator),
+            "the CUDA transfer path (CUDA IPC pools; shared-memory pools use the host path)");
         Add(Metrics is not null, nameof(Metrics), "the metrics endpoint");
         return given;
     }

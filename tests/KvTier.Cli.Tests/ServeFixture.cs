@@ -22,7 +22,7 @@ public sealed partial class ServeFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _process = Process.Start(Kvtier.StartInfo(["serve", "--listen", "127.0.0.1:0", "--memory", "64MiB", "--max-block", "4MiB", "--node-id", "cli-test"]))
+        _process = Process.Start(Kvtier.StartInfo(["serve", "--listen", "127.0.0.1:0", "--memory", "64MiB", "--max-block", "4MiB", "--staging", "16MiB", "--node-id", "cli-test"]))
             ?? throw new InvalidOperationException("dotnet did not start");
         // Drain stderr (logs) so the server never blocks on a full pipe.
         _ = _process.StandardError.ReadToEndAsync();

@@ -34,6 +34,7 @@ public sealed class ServerFixture : IAsyncLifetime
             Memory = "64MiB",
             MaxBlock = "4MiB",
             NodeId = "test-node",
+            Staging = "16MiB",
         });
         Client = new KvTierClient(Server.Address);
         _channel = GrpcChannel.ForAddress(Server.Address);

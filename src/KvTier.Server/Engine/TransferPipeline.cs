@@ -111,6 +111,7 @@ public sealed class TransferPipeline(IBlockStore store, StagingArena staging)
         {
             for (var i = 0; i < count; i++)
             {
+                cancellationToken.ThrowIfCancellationRequested();
                 var lease = await staging.RentAsync(blockBytes, cancellationToken).ConfigureAwait(false);
                 bool staged;
                 try
