@@ -19,5 +19,6 @@ internal static class Verbs
         StatsCommand.Create,
         ConfigCommand.Create,
         BenchCommand.Create,
+        EngineSimCommand.Create,
     ];
 }

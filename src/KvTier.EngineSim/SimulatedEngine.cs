@@ -1,0 +1,190 @@
+using System.Diagnostics;
+using KvTier.Client;
+using KvTier.Core;
+using KvTier.Transfer;
+using Rpc = KvTier.Protos.V1;
+
+namespace KvTier.EngineSim;
+
+/// <summary>
+/// A reference inference engine: real prefill (<see cref="ReferenceModel"/>), a VRAM-like pool of block slots in a
+/// shared-memory file (vLLM paged layout) registered with a KvTier sidecar, LRU eviction that offloads evicted blocks,
+/// and for each request: hash chain → own pool → Lookup → Onload → prefill only the rest.
+/// </summary>
+public sealed class SimulatedEngine : IAsyncDisposable
+{
+    private readonly ReferenceModel _model;
+    private readonly KvTierClient _client;
+    private readonly BlockHasher _hasher;
+    private readonly VramPool _vram;
+    private readonly KvPoolSpec _spec;
+    private readonly SharedMemoryPool _memory;
+    private readonly string _path;
+    private readonly byte[] _block;
+    private string _poolId = "";
+
+    private SimulatedEngine(ReferenceModel model, KvTierClient client, string hashSeed, int vramBlocks, string path)
+    {
+        _model = model;
+        _client = client;
+        _hasher = new BlockHasher(hashSeed, model.Geometry.BlockTokens);
+        _vram = new VramPool(vramBlocks);
+        _spec = new KvPoolSpec(model.Geometry, KvPoolLayout.VllmPaged, vramBlocks);
+        _path = SharedMemoryPool.Create(path, _spec.PoolBytes);
+        _memory = new SharedMemoryPool(path, _spec.PoolBytes);
+        _block = new byte[_spec.BlockBytes];
+    }
+
+    /// <summary>Creates the pool file and registers it with the sidecar.</summary>
+    public static async Task<SimulatedEngine> StartAsync(ReferenceModel model, KvTierClient client, string hashSeed, int vramBlocks,
+        string poolPath, CancellationToken cancellationToken = default)
+    {
+        var engine = new SimulatedEngine(model, client, hashSeed, vramBlocks, poolPath);
+        engine._poolId = await client.RegisterPoolAsync(engine._spec.Geometry, Rpc.PoolLayout.VllmPaged, vramBlocks, poolPath,
+            Environment.ProcessId, cancellationToken).ConfigureAwait(false);
+        return engine;
+    }
+
+    /// <summary>Serves one prompt; with <paramref name="verify"/> every onloaded block is recomputed and compared.</summary>
+    public async Task<EngineRequestResult> RunAsync(int[] tokens, bool verify, CancellationToken cancellationToken = default)
+    {
+        var keys = _hasher.HashChain(tokens);
+        var kv = _model.CreateKvBuffer(Math.Max(tokens.Length, _model.Geometry.BlockTokens));
+        var watch = Stopwatch.StartNew();
+        _vram.UnpinAll();
+
+        // 1. The engine's own pool.
+        var vram = 0;
+        for (int slot; vram < keys.Length && (slot = _vram.Find(keys[vram])) >= 0; vram++)
+        {
+            _vram.Pin(keys[vram]);
+            LoadIntoKv(kv, vram, slot);
+        }
+
+        // 2. KvTier: the longest cached continuation, onloaded into freshly allocated slots.
+        var onloaded = 0;
+        var offloaded = 0;
+        var onloadedBlocks = new List<(int Block, int Slot)>();
+        if (vram < keys.Length)
+        {
+            var lookup = await _client.LookupAsync(keys[vram..], cancellationToken).ConfigureAwait(false);
+            var wanted = new List<(BlockKey Key, int Slot)>();
+            for (var i = 0; i < lookup.Prefix; i++)
+            {
+                var (slot, evictedCount) = await AllocateAsync(cancellationToken).ConfigureAwait(false);
+                offloaded += evictedCount;
+                if (slot < 0)
+                {
+                    break;
+                }
+
+                wanted.Add((keys[vram + i], slot));
+                _vram.Pin(keys[vram + i]);
+            }
+
+            var results = wanted.Count == 0 ? [] : await _client.OnloadAsync(_poolId, wanted, cancellationToken).ConfigureAwait(false);
+            for (var i = 0; i < wanted.Count; i++)
+            {
+                // Only a leading run of OK blocks is usable: a gap means recomputing from there.
+                if (results[i] == Rpc.BlockResult.Ok && onloaded == i)
+                {
+                    _vram.Insert(wanted[i].Key, wanted[i].Slot);
+                    LoadIntoKv(kv, vram + i, wanted[i].Slot);
+                    onloadedBlocks.Add((vram + i, wanted[i].Slot));
+                    onloaded++;
+                }
+                else
+                {
+                    _vram.Release(wanted[i].Slot);
+                }
+            }
+        }
+
+        // 3. Prefill only what was not cached.
+        var cachedTokens = (vram + onloaded) * _model.Geometry.BlockTokens;
+        _model.Prefill(tokens, cachedTokens, kv);
+        var ttft = watch.Elapsed;
+
+        // 4. Keep the new full blocks in the pool (evicting, and offloading, what has to make room).
+        for (var b = vram + onloaded; b < keys.Length; b++)
+        {
+            var (slot, evictedCount) = await AllocateAsync(cancellationToken).ConfigureAwait(false);
+            offloaded += evictedCount;
+            if (slot < 0)
+            {
+                break;
+            }
+
+            kv.ReadBlock(b, _block);
+            unsafe
+            {
+                HostCopier.Scatter(_spec, _block, _memory.Pointer, slot);
+            }
+
+            _vram.Insert(keys[b], slot);
+            _vram.Pin(keys[b]);
+        }
+
+        var (verified, mismatched) = verify ? Verify(tokens, kv, onloadedBlocks) : (0, 0);
+        return new EngineRequestResult(tokens.Length, vram, onloaded, tokens.Length - cachedTokens, offloaded, ttft, verified, mismatched);
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            await _client.UnregisterPoolAsync(_poolId).ConfigureAwait(false);
+        }
+        finally
+        {
+            _memory.Dispose();
+            File.Delete(_path);
+        }
+    }
+
+    // A full prefill from scratch must give bit-identical K/V for every block that came from KvTier.
+    private (int Verified, int Mismatched) Verify(int[] tokens, KvBuffer kv, List<(int Block, int Slot)> onloaded)
+    {
+        if (onloaded.Count == 0)
+        {
+            return (0, 0);
+        }
+
+        var fresh = _model.CreateKvBuffer(kv.CapacityTokens);
+        _model.Prefill(tokens, 0, fresh);
+        var expected = new byte[_spec.BlockBytes];
+        var mismatched = 0;
+        foreach (var (block, _) in onloaded)
+        {
+            fresh.ReadBlock(block, expected);
+            kv.ReadBlock(block, _block);
+            mismatched += expected.AsSpan().SequenceEqual(_block) ? 0 : 1;
+        }
+
+        return (onloaded.Count, mismatched);
+    }
+
+    private void LoadIntoKv(KvBuffer kv, int block, int slot)
+    {
+        unsafe
+        {
+            HostCopier.Gather(_spec, _memory.Pointer, slot, _block);
+        }
+
+        kv.WriteBlock(block, _block);
+    }
+
+    private async Task<(int Slot, int Offloaded)> AllocateAsync(CancellationToken cancellationToken)
+    {
+        var slot = _vram.Allocate(out var evicted);
+        if (evicted is not { } e)
+        {
+            return (slot, 0);
+        }
+
+        // Offload before the slot is overwritten: this is the eviction path that feeds the tier.
+        var results = await _client.OffloadAsync(_poolId, [e], cancellationToken: cancellationToken).ConfigureAwait(false);
+        return (slot, results[0] == Rpc.BlockResult.Ok ? 1 : 0);
+    }
+}
