@@ -29,6 +29,7 @@ test:
 bench: build
 	scripts/ensure-deps.sh
 	./bin/kvtier bench store --json bench/results/store.json --out bench/results/store
+	./bin/kvtier bench transfer --json bench/results/transfer.json --out bench/results/transfer
 
 clean:
 	rm -rf bin artifacts

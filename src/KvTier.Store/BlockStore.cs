@@ -494,7 +494,9 @@ public sealed unsafe class BlockStore : IBlockStore
     private void Preallocate()
     {
         var watch = Stopwatch.StartNew();
-        var target = Layout.WindowPages * Layout.PageBytes;
+        // Touch the window and the slack pages: the budget covers them, and pages FASTER allocates later come from its
+        // pool of recycled pages instead of fresh (first-touch) memory.
+        var target = (Layout.WindowPages + StoreLayout.SlackPages) * Layout.PageBytes;
         var fillerLength = (int)(Layout.PageBytes / 2 - StoreLayout.RecordOverhead);
         Span<byte> keyBytes = stackalloc byte[TenantKey.MaxBytes];
         var keyLength = BlockKey.Size + TenantKey.WriteTenant(keyBytes, "\u0001fill");

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json;
 using KvTier.Bench;
 using KvTier.Core;
+using KvTier.Transfer;
 using Spectre.Console;
 
 namespace KvTier.Cli.Commands;
@@ -15,7 +16,56 @@ internal static class BenchCommand
     {
         var command = new Command("bench", "Run a benchmark scenario; figures are measured side by side in one run.");
         command.Subcommands.Add(Store());
+        command.Subcommands.Add(Transfer());
         return command;
+    }
+
+    private static Command Transfer()
+    {
+        var json = JsonFile();
+        var outDir = OutDir();
+        var model = new Option<string>("--model") { Description = $"Block geometry preset ({ModelPreset.Names}).", DefaultValueFactory = _ => "llama-3.1-8b" };
+        var layout = new Option<string>("--layout") { Description = "Pool layout: vllm (paged) or layer-major.", DefaultValueFactory = _ => "vllm" };
+        var blocks = new Option<int>("--blocks") { Description = "Blocks in the engine pool, all moved each pass.", DefaultValueFactory = _ => 128 };
+        var staging = new Option<string>("--staging") { Description = "Pinned staging.", DefaultValueFactory = _ => "64MiB" };
+        var passes = new Option<int>("--passes") { Description = "Measured passes (median reported).", DefaultValueFactory = _ => 3 };
+        var command = new Command("transfer", "Offload/onload GB/s (pool → staging → store and back) against memcpy, and prefill tokens/s.")
+        {
+            json, outDir, model, layout, blocks, staging, passes,
+        };
+        command.SetAction(parse =>
+        {
+            var options = new TransferBenchOptions
+            {
+                Model = Preset("--model", parse.GetRequiredValue(model)),
+                Layout = parse.GetRequiredValue(layout).ToLowerInvariant() switch
+                {
+                    "vllm" or "vllm-paged" => KvPoolLayout.VllmPaged,
+                    "layer-major" => KvPoolLayout.LayerMajor,
+                    var other => throw new UsageException($"--layout '{other}' is not a layout: use vllm or layer-major."),
+                },
+                PoolBlocks = parse.GetValue(blocks),
+                StagingBytes = Inputs.Size("--staging", parse.GetRequiredValue(staging)),
+                Passes = parse.GetValue(passes),
+            };
+            Validate(options.Validate);
+            var result = WithProgress("bench transfer", progress => TransferBenchmark.Run(options, progress));
+            Write(result, TransferBenchReport.Markdown(result), parse.GetValue(json), parse.GetValue(outDir));
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static void Validate(Action validate)
+    {
+        try
+        {
+            validate();
+        }
+        catch (ArgumentException e)
+        {
+            throw new UsageException(e.Message);
+        }
     }
 
     private static Command Store()
@@ -36,15 +86,7 @@ internal static class BenchCommand
                 ChainKeys = parse.GetValue(chain),
                 Passes = parse.GetValue(passes),
             };
-            try
-            {
-                options.Validate();
-            }
-            catch (ArgumentException e)
-            {
-                throw new UsageException(e.Message);
-            }
-
+            Validate(options.Validate);
             var result = WithProgress("bench store", progress => StoreBenchmark.Run(options, progress));
             Write(result, StoreBenchReport.Markdown(result), parse.GetValue(json), parse.GetValue(outDir));
             return ExitCodes.Ok;
