@@ -23,14 +23,17 @@ public sealed class KvTierServer : IAsyncDisposable
 
     private readonly WebApplication _app;
     private readonly BlockStore _store;
+    private readonly ClusterParts _cluster;
     private readonly HealthServiceImpl _health;
     private readonly ILogger _logger;
     private int _disposed;
 
-    private KvTierServer(WebApplication app, BlockStore store, HealthServiceImpl health, ServerOptions options, Uri address, ILogger logger)
+    private KvTierServer(WebApplication app, BlockStore store, ClusterParts cluster, HealthServiceImpl health, ServerOptions options, Uri address,
+        ILogger logger)
     {
         _app = app;
         _store = store;
+        _cluster = cluster;
         _health = health;
         Options = options;
         Address = address;
@@ -42,6 +45,9 @@ public sealed class KvTierServer : IAsyncDisposable
 
     /// <summary>The local block store.</summary>
     public IBlockStore Store => _store;
+
+    /// <summary>The cluster side (data plane, membership, replication); empty parts on a single node.</summary>
+    public ClusterRuntime Cluster => _cluster.Runtime;
 
     /// <summary>The options the server runs with.</summary>
     public ServerOptions Options { get; }
@@ -61,23 +67,28 @@ public sealed class KvTierServer : IAsyncDisposable
         Log.CreatingStore(logger, options.Memory, options.MaxBlock, options.SsdDir ?? "none");
         var store = new BlockStore(options.ToStoreOptions(), TimeProvider.System, loggerFactory.CreateLogger<BlockStore>());
         WebApplication? app = null;
+        var cluster = new ClusterParts();
         try
         {
-            app = ServerHost.Build(options, store, loggerFactory);
+            cluster.BindDataPlane(options, store, loggerFactory);
+            app = ServerHost.Build(options, store, cluster.Runtime, loggerFactory);
             _ = app.Services.GetRequiredService<Transfer.StagingArena>(); // preallocate staging before SERVING
             var health = app.Services.GetRequiredService<HealthServiceImpl>();
             health.SetStatus("", HealthCheckResponse.Types.ServingStatus.NotServing);
             health.SetStatus(s_serviceName, HealthCheckResponse.Types.ServingStatus.NotServing);
             await app.StartAsync(ct).ConfigureAwait(false);
             var address = BoundAddress(app);
-            // Serving only now: the store is allocated and Kestrel accepts connections.
+            // Joining may refuse (another cluster's seed): then the node must not serve at all.
+            await cluster.JoinAsync(options, store, address, loggerFactory, ct).ConfigureAwait(false);
+            // Serving only now: the store is allocated, Kestrel accepts connections and the node has joined.
             health.SetStatus("", HealthCheckResponse.Types.ServingStatus.Serving);
             health.SetStatus(s_serviceName, HealthCheckResponse.Types.ServingStatus.Serving);
             Log.Listening(logger, address.GetLeftPart(UriPartial.Authority), options.NodeId, options.Memory, options.MaxBlock, BlockHasher.SeedFingerprintOf(options.HashSeed));
-            return new KvTierServer(app, store, health, options, address, logger);
+            return new KvTierServer(app, store, cluster, health, options, address, logger);
         }
         catch
         {
+            await cluster.DisposeAsync().ConfigureAwait(false);
             if (app is not null)
             {
                 await app.DisposeAsync().ConfigureAwait(false);
@@ -114,6 +125,7 @@ public sealed class KvTierServer : IAsyncDisposable
         }
         finally
         {
+            await _cluster.DisposeAsync().ConfigureAwait(false);
             await _app.DisposeAsync().ConfigureAwait(false);
             _store.Dispose();
         }

@@ -20,6 +20,12 @@ internal sealed partial class KvTierService
     {
         var key = ParseKey(context, request.Key, "key");
         var chunk = request.MaxChunkBytes == 0 ? MaxChunkBytes : (int)Math.Clamp(request.MaxChunkBytes, MinChunkBytes, MaxChunkBytes);
+        if (_cluster.Node is { } node && _store.Peek(Tenant, key, out _) == BlockStatus.NotFound)
+        {
+            // Not here: bring it from an owner into the local store (verified), then serve it like a local block.
+            await node.FetchAsync(Tenant, key).ConfigureAwait(false);
+        }
+
         var (buffer, info) = Read(context, key);
         try
         {

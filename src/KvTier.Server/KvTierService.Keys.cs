@@ -13,8 +13,11 @@ internal sealed partial class KvTierService
     private static readonly Rpc.BlockLocation s_ssd = new() { Location = Rpc.Location.LocalSsd };
     private static readonly Rpc.BlockLocation s_unspecified = new() { Location = Rpc.Location.Unspecified };
 
-    /// <summary>The count of leading cached keys of a chain, and where each of them lives.</summary>
-    public override Task<Rpc.LookupResponse> Lookup(Rpc.LookupRequest request, ServerCallContext context)
+    /// <summary>
+    /// The count of leading cached keys of a chain, and where each of them lives: this node first, then (in a cluster)
+    /// the owners of the rest, asked in parallel.
+    /// </summary>
+    public override async Task<Rpc.LookupResponse> Lookup(Rpc.LookupRequest request, ServerCallContext context)
     {
         var n = request.Keys.Count;
         var keys = ArrayPool<BlockKey>.Shared.Rent(n);
@@ -34,7 +37,18 @@ internal sealed partial class KvTierService
                 });
             }
 
-            return Task.FromResult(response);
+            if (prefix < n && _cluster.Node is { } node)
+            {
+                var (remote, holders) = await node.LookupAsync(Tenant, new ArraySegment<BlockKey>(keys, prefix, n - prefix), context.CancellationToken)
+                    .ConfigureAwait(false);
+                response.PrefixBlocks += (uint)remote;
+                foreach (var holder in holders)
+                {
+                    response.Locations.Add(new Rpc.BlockLocation { Location = Rpc.Location.Remote, NodeId = holder });
+                }
+            }
+
+            return response;
         }
         finally
         {

@@ -56,7 +56,19 @@ internal sealed partial class KvTierService
                     $"chunk: {received} payload bytes arrived but header.length is {length}: send exactly header.length bytes");
             }
 
-            return Store(context, header, key, buffer.AsSpan(0, length));
+            var response = Store(context, header, key, buffer.AsSpan(0, length));
+            if (_cluster.Node is { } node)
+            {
+                TimeSpan? ttl = header.TtlSeconds == 0 ? null : TimeSpan.FromSeconds(header.TtlSeconds);
+                if (!await node.ReplicateAsync(Tenant, key, buffer.AsMemory(0, length), header.GeometryFingerprint, ttl, ct).ConfigureAwait(false))
+                {
+                    throw Reject(context, StatusCode.Unavailable,
+                        $"write-ack {node.Options.WriteAck.ToString().ToLowerInvariant()}: the owners of block {key} did not all store it "
+                        + "(it is stored on this node); retry, or check that the other members are up (kvtier cluster status)");
+                }
+            }
+
+            return response;
         }
         finally
         {

@@ -27,10 +27,12 @@ internal sealed partial class KvTierService : Rpc.KvTier.KvTierBase
     private readonly ILogger _logger;
     private readonly string _nodeId;
     private readonly string _seedFingerprint;
+    private readonly ClusterRuntime _cluster;
 
-    public KvTierService(IBlockStore store, ServerOptions options, ILogger<KvTierService> logger)
+    public KvTierService(IBlockStore store, ServerOptions options, ClusterRuntime cluster, ILogger<KvTierService> logger)
     {
         _store = store;
+        _cluster = cluster;
         _logger = logger;
         _nodeId = options.NodeId;
         _seedFingerprint = BlockHasher.SeedFingerprintOf(options.HashSeed);

@@ -24,7 +24,7 @@ internal static class ServerHost
     private const int StreamWindowBytes = 8 << 20;
     private const int ConnectionWindowBytes = 32 << 20;
 
-    public static WebApplication Build(ServerOptions options, BlockStore store, ILoggerFactory loggerFactory)
+    public static WebApplication Build(ServerOptions options, BlockStore store, ClusterRuntime cluster, ILoggerFactory loggerFactory)
     {
         // The empty builder reads no appsettings.json or ASPNETCORE_ variables: KvTier binds its own configuration.
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions
@@ -48,6 +48,8 @@ internal static class ServerHost
         services.AddSingleton<IBlockStore>(store);
         services.AddSingleton(options);
         services.AddSingleton<KvTierService>();
+        services.AddSingleton(cluster);
+        services.AddSingleton<ClusterService>();
         services.AddSingleton(_ => new StagingArena(options.StagingBytes));
         services.AddSingleton(sp => new PoolRegistry(loggerFactory.CreateLogger<PoolRegistry>()));
         services.AddSingleton(sp => new TransferPipeline(store, sp.GetRequiredService<StagingArena>()));
@@ -63,6 +65,7 @@ internal static class ServerHost
         var app = builder.Build();
         app.MapGrpcService<KvTierService>();
         app.MapGrpcService<EngineService>();
+        app.MapGrpcService<ClusterService>();
         app.MapGrpcService<HealthServiceImpl>();
         app.MapGrpcReflectionService();
         return app;

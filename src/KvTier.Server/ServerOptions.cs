@@ -39,23 +39,26 @@ public sealed class ServerOptions
     /// <summary>SSD spill size (requires <see cref="SsdDir"/>). Default: no SSD tier.</summary>
     public string? SsdSize { get; set; }
 
-    /// <summary>Cluster name. Default <c>kvtier</c>. Clustering is not yet available.</summary>
+    /// <summary>Cluster name. Default <c>kvtier</c>.</summary>
     public string Cluster { get; set; } = DefaultCluster;
 
-    /// <summary>Static peers, <c>host:port</c> each. Default: none. Clustering is not yet available.</summary>
+    /// <summary>Static peers: the gRPC <c>host:port</c> of each member. Default: none (single node).</summary>
     public IReadOnlyList<string> Peers { get; set; } = [];
 
-    /// <summary>etcd URL for membership. Default: none. Clustering is not yet available.</summary>
+    /// <summary>etcd URL for membership. Default: none.</summary>
     public string? Etcd { get; set; }
 
-    /// <summary>Copies kept of each block. Default 2. Clustering is not yet available.</summary>
+    /// <summary>Copies kept of each block in the cluster. Default 2.</summary>
     public int Replicas { get; set; } = DefaultReplicas;
 
     /// <summary>When a put is acknowledged: <c>local</c>, <c>one</c> or <c>all</c>. Default <c>local</c>.</summary>
     public string WriteAck { get; set; } = DefaultWriteAck;
 
-    /// <summary>Peer data-plane address <c>host:port</c>. Default: none. Clustering is not yet available.</summary>
+    /// <summary>Peer data-plane address <c>host:port</c>. Default: the listen host on a free port.</summary>
     public string? DataListen { get; set; }
+
+    /// <summary>Shared secret of the peer data plane's handshake (HMAC-SHA256). Default: none.</summary>
+    public string? ClusterSecret { get; set; }
 
     /// <summary><c>auto</c>, <c>cuda</c> or <c>cpu</c>. Default <c>auto</c>. The GPU transfer path is not yet available.</summary>
     public string Accelerator { get; set; } = DefaultAccelerator;
@@ -86,6 +89,9 @@ public sealed class ServerOptions
     /// <summary>The SSD tier size in bytes, 0 when there is none (call <see cref="Validate"/> first).</summary>
     public long SsdBytes => SsdSize is null ? 0 : ByteSize.Parse(SsdSize);
 
+    /// <summary>True when this node is part of a cluster (static peers or etcd).</summary>
+    public bool IsClustered => Peers.Count > 0 || Etcd is not null;
+
     /// <summary>The address to bind (call <see cref="Validate"/> first).</summary>
     public IPEndPoint ListenEndPoint =>
         HostPort.TryParseListen(Listen, out var endpoint) ? endpoint : throw new InvalidOperationException(Invalid("Listen"));
@@ -99,7 +105,6 @@ public sealed class ServerOptions
     /// </summary>
     public IReadOnlyList<(ServerSetting Setting, string Feature)> UnavailableSettings()
     {
-        const string clustering = "clustering";
         var given = new List<(ServerSetting, string)>();
         void Add(bool set, string name, string feature)
         {
@@ -109,12 +114,7 @@ public sealed class ServerOptions
             }
         }
 
-        Add(Cluster != DefaultCluster, nameof(Cluster), clustering);
-        Add(Peers.Count > 0, nameof(Peers), clustering);
-        Add(Etcd is not null, nameof(Etcd), clustering);
-        Add(Replicas != DefaultReplicas, nameof(Replicas), clustering);
-        Add(WriteAck != DefaultWriteAck, nameof(WriteAck), clustering);
-        Add(DataListen is not null, nameof(DataListen), clustering);
+        Add(Etcd is not null, nameof(Etcd), "etcd membership");
         Add(string.Equals(Accelerator, "cuda", StringComparison.OrdinalIgnoreCase), nameof(Accelerator),
             "the CUDA transfer path (CUDA IPC pools; shared-memory pools use the host path)");
         Add(Metrics is not null, nameof(Metrics), "the metrics endpoint");

@@ -113,6 +113,7 @@ public static class ServerOptionsBinder
             case nameof(ServerOptions.Replicas): o.Replicas = Int(setting, value); break;
             case nameof(ServerOptions.WriteAck): o.WriteAck = value ?? ""; break;
             case nameof(ServerOptions.DataListen): o.DataListen = optional; break;
+            case nameof(ServerOptions.ClusterSecret): o.ClusterSecret = optional; break;
             case nameof(ServerOptions.Accelerator): o.Accelerator = value ?? ""; break;
             case nameof(ServerOptions.Staging): o.Staging = value ?? ""; break;
             case nameof(ServerOptions.Metrics): o.Metrics = optional; break;

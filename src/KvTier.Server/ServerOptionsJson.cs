@@ -62,6 +62,7 @@ public static class ServerOptionsJson
             nameof(ServerOptions.Etcd) => RedactUserInfo(o.Etcd),
             nameof(ServerOptions.WriteAck) => o.WriteAck,
             nameof(ServerOptions.DataListen) => o.DataListen,
+            nameof(ServerOptions.ClusterSecret) => o.ClusterSecret,
             nameof(ServerOptions.Accelerator) => o.Accelerator,
             nameof(ServerOptions.Staging) => o.Staging,
             nameof(ServerOptions.Metrics) => o.Metrics,

@@ -145,14 +145,14 @@ public sealed class ServerOptionsTests : IDisposable
     }
 
     [Fact]
-    public void UnavailableSettings_NamesEveryGivenClusterSetting()
+    public void UnavailableSettings_NamesEveryGivenSettingOfAMissingFeature()
     {
         var options = new ServerOptions { Peers = ["a:1"], Etcd = "http://127.0.0.1:2379", Replicas = 3, Metrics = "127.0.0.1:9464" };
 
         var given = options.UnavailableSettings();
 
-        Assert.Equal(["Peers", "Etcd", "Replicas", "Metrics"], given.Select(g => g.Setting.Name));
-        Assert.Equal("clustering", given[0].Feature);
+        Assert.Equal(["Etcd", "Metrics"], given.Select(g => g.Setting.Name));
+        Assert.Equal("etcd membership", given[0].Feature);
     }
 
     [Fact]

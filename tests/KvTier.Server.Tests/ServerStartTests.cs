@@ -16,11 +16,11 @@ public sealed class ServerStartTests
     }
 
     [Fact]
-    public async Task StartAsync_WithClusterSettings_WarnsAndServesSingleNode()
+    public async Task StartAsync_WithSettingsOfAMissingFeature_WarnsAndServes()
     {
         var logs = new ListLoggerProvider();
         using var loggerFactory = LoggerFactory.Create(b => b.AddProvider(logs));
-        var options = new ServerOptions { Listen = "127.0.0.1:0", Memory = "32MiB", MaxBlock = "1MiB", Peers = ["10.0.0.2:50051"], WriteAck = "all" };
+        var options = new ServerOptions { Listen = "127.0.0.1:0", Memory = "32MiB", MaxBlock = "1MiB", Staging = "1MiB", Metrics = "127.0.0.1:0" };
 
         await using var server = await KvTierServer.StartAsync(options, loggerFactory);
         using var client = new KvTierClient(server.Address);
@@ -28,9 +28,8 @@ public sealed class ServerStartTests
         await client.PutAsync(key, Blocks.Random(100));
 
         var warning = Assert.Single(logs.Entries, e => e.Level == LogLevel.Warning && e.EventId == 2);
-        Assert.Contains("KvTier:Peers (--peers)", warning.Message, StringComparison.Ordinal);
-        Assert.Contains("KvTier:WriteAck (--write-ack)", warning.Message, StringComparison.Ordinal);
-        Assert.Contains("clustering is not yet available", warning.Message, StringComparison.Ordinal);
+        Assert.Contains("KvTier:Metrics (--metrics)", warning.Message, StringComparison.Ordinal);
+        Assert.Contains("is not yet available", warning.Message, StringComparison.Ordinal);
         Assert.NotNull(await client.GetAsync(key));
     }
 
@@ -48,30 +47,4 @@ public sealed class ServerStartTests
         Assert.True(server.WaitForShutdownAsync().IsCompleted);
     }
 
-    private sealed class ListLoggerProvider : ILoggerProvider
-    {
-        public List<(LogLevel Level, int EventId, string Message)> Entries { get; } = [];
-
-        public ILogger CreateLogger(string categoryName) => new ListLogger(this);
-
-        public void Dispose()
-        {
-        }
-
-        private sealed class ListLogger(ListLoggerProvider owner) : ILogger
-        {
-            public IDisposable? BeginScope<TState>(TState state)
-                where TState : notnull => null;
-
-            public bool IsEnabled(LogLevel logLevel) => true;
-
-            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-            {
-                lock (owner.Entries)
-                {
-                    owner.Entries.Add((logLevel, eventId.Id, formatter(state, exception)));
-                }
-            }
-        }
-    }
 }

@@ -1,0 +1,22 @@
+namespace KvTier.Cluster.Runtime;
+
+/// <summary>Replication and remote-fetch counters.</summary>
+internal sealed class ClusterCounters
+{
+    private long _queued, _replicated, _failures, _fetches, _fetchMisses, _hedges;
+
+    public long Queued => Volatile.Read(ref _queued);
+    public long Replicated => Volatile.Read(ref _replicated);
+    public long Failures => Volatile.Read(ref _failures);
+    public long Fetches => Volatile.Read(ref _fetches);
+    public long FetchMisses => Volatile.Read(ref _fetchMisses);
+    public long Hedges => Volatile.Read(ref _hedges);
+
+    public void Enqueued() => Interlocked.Increment(ref _queued);
+    public void Dequeued() => Interlocked.Decrement(ref _queued);
+    public void ReplicaStored() => Interlocked.Increment(ref _replicated);
+    public void ReplicaFailed() => Interlocked.Increment(ref _failures);
+    public void Fetched() => Interlocked.Increment(ref _fetches);
+    public void FetchMissed() => Interlocked.Increment(ref _fetchMisses);
+    public void Hedged() => Interlocked.Increment(ref _hedges);
+}
