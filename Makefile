@@ -18,7 +18,7 @@ run: build
 
 ## test: every test project (unit, gRPC functional, CLI against the built binary)
 test:
-	scripts/ensure-deps.sh
+	scripts/ensure-deps.sh etcd-server redis-server
 	$(DOTNET) build KvTier.sln -c $(CONFIG) --nologo -v quiet
 	rm -rf $(RESULTS)
 	$(DOTNET) test KvTier.sln -c $(CONFIG) --no-build --nologo --logger "trx" --results-directory $(RESULTS) \
@@ -27,7 +27,7 @@ test:
 
 ## bench: the benchmark harness; results go to bench/results/
 bench: build
-	scripts/ensure-deps.sh
+	scripts/ensure-deps.sh redis-server
 	./bin/kvtier bench store --json bench/results/store.json --out bench/results/store
 	./bin/kvtier bench transfer --json bench/results/transfer.json --out bench/results/transfer
 

@@ -17,6 +17,7 @@ internal static class Verbs
         GetCommand.Create,
         LookupCommand.Create,
         StatsCommand.Create,
+        ClusterCommand.Create,
         ConfigCommand.Create,
         BenchCommand.Create,
         EngineSimCommand.Create,

@@ -49,10 +49,19 @@ internal sealed class ClusterParts : IAsyncDisposable
             return;
         }
 
-        _probe = new ClusterProbe();
-        _membership = new StaticMembership(self, options.Peers, _probe.ProbeAsync, logger: loggerFactory.CreateLogger<StaticMembership>());
+        if (options.Etcd is { } etcd)
+        {
+            _membership = new EtcdMembership(etcd, options.Cluster, self, logger: loggerFactory.CreateLogger<EtcdMembership>());
+            Runtime.MembershipKind = "etcd";
+        }
+        else
+        {
+            _probe = new ClusterProbe();
+            _membership = new StaticMembership(self, options.Peers, _probe.ProbeAsync, logger: loggerFactory.CreateLogger<StaticMembership>());
+            Runtime.MembershipKind = "static";
+        }
+
         await _membership.StartAsync(ct).ConfigureAwait(false);
-        Runtime.MembershipKind = "static";
         Runtime.Node = new ClusterNode(_membership, store,
             new ClusterOptions { Replicas = options.Replicas, WriteAck = ClusterOptions.ParseWriteAck(options.WriteAck) },
             new PeerDataClientOptions

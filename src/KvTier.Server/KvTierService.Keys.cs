@@ -44,7 +44,7 @@ internal sealed partial class KvTierService
                 response.PrefixBlocks += (uint)remote;
                 foreach (var holder in holders)
                 {
-                    response.Locations.Add(new Rpc.BlockLocation { Location = Rpc.Location.Remote, NodeId = holder });
+                    response.Locations.Add(holder.Length == 0 ? s_dram : new Rpc.BlockLocation { Location = Rpc.Location.Remote, NodeId = holder });
                 }
             }
 

@@ -114,7 +114,6 @@ public sealed class ServerOptions
             }
         }
 
-        Add(Etcd is not null, nameof(Etcd), "etcd membership");
         Add(string.Equals(Accelerator, "cuda", StringComparison.OrdinalIgnoreCase), nameof(Accelerator),
             "the CUDA transfer path (CUDA IPC pools; shared-memory pools use the host path)");
         Add(Metrics is not null, nameof(Metrics), "the metrics endpoint");

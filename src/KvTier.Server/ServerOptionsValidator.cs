@@ -76,6 +76,11 @@ internal static class ServerOptionsValidator
             Fail("Cluster", o.Cluster, "give a cluster name (default kvtier)");
         }
 
+        if (o.Peers.Count > 0 && o.Etcd is not null)
+        {
+            Fail("Etcd", o.Etcd, "give either --peers (static membership) or --etcd, not both");
+        }
+
         foreach (var peer in o.Peers)
         {
             if (!HostPort.TrySplit(peer, allowPortZero: false, out _, out _))

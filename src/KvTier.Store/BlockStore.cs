@@ -292,6 +292,49 @@ public sealed unsafe class BlockStore : IBlockStore
     }
 
     /// <inheritdoc/>
+    public IReadOnlyList<(string Tenant, BlockKey Key)> ListBlocks()
+    {
+        ThrowIfDisposed();
+        var blocks = new List<(string, BlockKey)>();
+        var tenants = new Dictionary<int, string>(); // tenant names repeat: decode each distinct one once
+        var sessions = Rent();
+        try
+        {
+            using var iterator = sessions.Plain.Iterate();
+            Collect(iterator, blocks, tenants);
+        }
+        finally
+        {
+            Return(sessions);
+        }
+
+        return blocks;
+    }
+
+    private static void Collect(IFasterScanIterator<SpanByte, SpanByte> iterator, List<(string, BlockKey)> blocks, Dictionary<int, string> tenants)
+    {
+        while (iterator.GetNext(out var info))
+        {
+            var key = iterator.GetKey().AsReadOnlySpan();
+            var value = iterator.GetValue().AsReadOnlySpan();
+            var suffix = key.Length > BlockKey.Size ? key[BlockKey.Size..] : default;
+            if (info.Tombstone || suffix.IsEmpty || suffix[0] < 0x20 || BlockHeader.TryRead(value, out var header) != BlockStatus.Ok
+                || header.PayloadLength != value.Length - BlockHeader.Size)
+            {
+                continue; // tombstones and preallocation fillers (reserved tenant) carry no block
+            }
+
+            var hash = HashCode.Combine(suffix.Length, System.IO.Hashing.XxHash32.HashToUInt32(suffix));
+            if (!tenants.TryGetValue(hash, out var tenant) || !System.Text.Encoding.UTF8.GetBytes(tenant).AsSpan().SequenceEqual(suffix))
+            {
+                tenants[hash] = tenant = System.Text.Encoding.UTF8.GetString(suffix);
+            }
+
+            blocks.Add((tenant, new BlockKey(key[..BlockKey.Size])));
+        }
+    }
+
+    /// <inheritdoc/>
     public StoreStats GetStats()
     {
         SettlePages();

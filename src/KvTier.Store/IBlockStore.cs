@@ -44,6 +44,11 @@ public interface IBlockStore : IDisposable
     /// <summary>Refreshes a block's recency and sets its TTL (null: no expiry).</summary>
     BlockStatus Touch(string tenant, in BlockKey key, TimeSpan? ttl);
 
+    /// <summary>
+    /// The (tenant, key) of every live block, for repair after a member leaves. It reads the whole log: call it rarely.
+    /// </summary>
+    IReadOnlyList<(string Tenant, BlockKey Key)> ListBlocks();
+
     /// <summary>A consistent-enough snapshot of the counters.</summary>
     StoreStats GetStats();
 }

@@ -151,8 +151,8 @@ public sealed class ServerOptionsTests : IDisposable
 
         var given = options.UnavailableSettings();
 
-        Assert.Equal(["Etcd", "Metrics"], given.Select(g => g.Setting.Name));
-        Assert.Equal("etcd membership", given[0].Feature);
+        Assert.Equal(["Metrics"], given.Select(g => g.Setting.Name));
+        Assert.Equal("the metrics endpoint", given[0].Feature);
     }
 
     [Fact]

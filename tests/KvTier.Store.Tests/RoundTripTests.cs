@@ -133,4 +133,19 @@ public sealed class RoundTripTests
         Assert.Equal(0, failures);
         Assert.Equal(800, store.GetStats().Puts);
     }
+
+    [Fact]
+    public void ListBlocks_names_every_live_block_with_its_tenant_and_skips_deleted_ones()
+    {
+        using var store = new BlockStore(Blocks.Small());
+        store.Put("tenant-a", Blocks.Key(1), Blocks.Payload(1, 100));
+        store.Put("tenant-b", Blocks.Key(2), Blocks.Payload(2, 100));
+        store.Put("tenant-a", Blocks.Key(3), Blocks.Payload(3, 100));
+        store.Put("tenant-a", Blocks.Key(3), Blocks.Payload(4, 200)); // overwritten: listed once
+        store.Delete("tenant-b", Blocks.Key(2));
+
+        var blocks = store.ListBlocks().OrderBy(b => b.Key.ToString(), StringComparer.Ordinal).ToArray();
+
+        Assert.Equal(new[] { ("tenant-a", Blocks.Key(1)), ("tenant-a", Blocks.Key(3)) }.OrderBy(b => b.Item2.ToString(), StringComparer.Ordinal), blocks);
+    }
 }

@@ -3,7 +3,7 @@ namespace KvTier.Cluster.Runtime;
 /// <summary>Replication and remote-fetch counters.</summary>
 internal sealed class ClusterCounters
 {
-    private long _queued, _replicated, _failures, _fetches, _fetchMisses, _hedges;
+    private long _queued, _replicated, _failures, _fetches, _fetchMisses, _hedges, _repaired;
 
     public long Queued => Volatile.Read(ref _queued);
     public long Replicated => Volatile.Read(ref _replicated);
@@ -11,6 +11,8 @@ internal sealed class ClusterCounters
     public long Fetches => Volatile.Read(ref _fetches);
     public long FetchMisses => Volatile.Read(ref _fetchMisses);
     public long Hedges => Volatile.Read(ref _hedges);
+    public long Repaired => Volatile.Read(ref _repaired);
+    public void RepairedOne() => Interlocked.Increment(ref _repaired);
 
     public void Enqueued() => Interlocked.Increment(ref _queued);
     public void Dequeued() => Interlocked.Decrement(ref _queued);

@@ -9,6 +9,8 @@ using KvTier.Core;
 using KvTier.Store;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Polly;
+using Polly.CircuitBreaker;
 
 namespace KvTier.Cluster.Runtime;
 
@@ -26,12 +28,18 @@ public sealed partial class ClusterNode : IAsyncDisposable
     private readonly PeerDataClientOptions _clientOptions;
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<string, PeerDataClient> _clients = new();
+    private readonly ConcurrentDictionary<string, ResiliencePipeline> _breakers = new();
+    private readonly ConcurrentDictionary<string, bool> _openCircuits = new();
     private readonly ConcurrentDictionary<(string Tenant, BlockKey Key), Task<BlockStatus>> _inflight = new();
     private readonly Channel<(string Tenant, BlockKey Key, TimeSpan? Ttl)> _queue;
     private readonly ClusterCounters _counters = new();
     private readonly LatencyTracker _latency;
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _replicator;
+    private HashSet<string> _lastLive;
+    private int _repairRunning;
+    private int _repairAgain;
+    private Task _repair = Task.CompletedTask;
 
     /// <summary>Starts the runtime over a membership that has already joined.</summary>
     public ClusterNode(IMembership membership, IBlockStore store, ClusterOptions options, PeerDataClientOptions clientOptions, ILogger? logger = null)
@@ -47,6 +55,7 @@ public sealed partial class ClusterNode : IAsyncDisposable
             FullMode = BoundedChannelFullMode.Wait, // a full queue slows writers; nothing is dropped
             SingleReader = true,
         });
+        _lastLive = membership.View.Live.Select(m => m.NodeId).ToHashSet();
         _membership.Changed += OnViewChanged;
         _replicator = Task.Run(() => ReplicateLoopAsync(_stop.Token));
     }
@@ -65,6 +74,12 @@ public sealed partial class ClusterNode : IAsyncDisposable
 
     /// <summary>Copies that could not be stored on a peer.</summary>
     public long ReplicationFailures => _counters.Failures;
+
+    /// <summary>Copies re-created on new owners after a member left.</summary>
+    public long Repaired => _counters.Repaired;
+
+    /// <summary>The re-replication pass in progress (completed when none is).</summary>
+    public Task RepairTask => Volatile.Read(ref _repair);
 
     /// <summary>Blocks fetched from peers into the local store.</summary>
     public long RemoteFetches => _counters.Fetches;
@@ -118,8 +133,8 @@ public sealed partial class ClusterNode : IAsyncDisposable
     }
 
     /// <summary>
-    /// How many of <paramref name="keys"/> (which follow a local prefix) are present on live owners, as a leading run,
-    /// and which node holds each of them.
+    /// How many of <paramref name="keys"/> (which follow a local prefix) are present here or on live owners, as a
+    /// leading run, and which node holds each of them ("" for this node).
     /// </summary>
     public async Task<(int Prefix, string[] Holders)> LookupAsync(string tenant, IReadOnlyList<BlockKey> keys, CancellationToken cancellationToken)
     {
@@ -127,6 +142,13 @@ public sealed partial class ClusterNode : IAsyncDisposable
         var perPeer = new Dictionary<string, (ClusterMember Member, List<int> Indices)>();
         for (var i = 0; i < keys.Count; i++)
         {
+            // A block past the local prefix may still be here (a copy this node owns): "" marks it local.
+            if (_store.Peek(tenant, keys[i], out _) == BlockStatus.Ok)
+            {
+                holders[i] = "";
+                continue;
+            }
+
             foreach (var owner in Owners(keys[i]))
             {
                 if (owner.NodeId == View.Self.NodeId)
@@ -201,6 +223,14 @@ public sealed partial class ClusterNode : IAsyncDisposable
         {
         }
 
+        try
+        {
+            await RepairTask.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
         foreach (var client in _clients.Values)
         {
             await client.DisposeAsync().ConfigureAwait(false);
@@ -217,36 +247,50 @@ public sealed partial class ClusterNode : IAsyncDisposable
             return BlockStatus.NotFound;
         }
 
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        deadline.CancelAfter(_options.RequestTimeout);
+        // Each attempt carries the breaker's own timeout (RequestTimeout).
         var watch = Stopwatch.StartNew();
-        var attempts = new List<Task<BlockStatus>> { FetchFromAsync(owners[0], tenant, key, deadline.Token) };
+        var attempts = new List<Task<BlockStatus>> { FetchFromAsync(owners[0], tenant, key, cancellationToken) };
         var next = 1;
+        var missed = false;
         while (attempts.Count > 0)
         {
             // Hedge: if the first replica is slower than the p95, ask the next one too; the first Ok wins.
-            var hedge = next < owners.Length ? Task.Delay(_latency.P95, deadline.Token) : null;
+            var hedge = next < owners.Length ? Task.Delay(_latency.P95, cancellationToken) : null;
             var done = hedge is null ? await Task.WhenAny(attempts).ConfigureAwait(false) : await Task.WhenAny([.. attempts, hedge]).ConfigureAwait(false);
             if (done == hedge)
             {
                 _counters.Hedged();
-                attempts.Add(FetchFromAsync(owners[next++], tenant, key, deadline.Token));
+                attempts.Add(FetchFromAsync(owners[next++], tenant, key, cancellationToken));
                 continue;
             }
 
             var attempt = (Task<BlockStatus>)done;
             attempts.Remove(attempt);
-            if (await attempt.ConfigureAwait(false) == BlockStatus.Ok)
+            var status = await attempt.ConfigureAwait(false);
+            if (status == BlockStatus.Ok)
             {
+                // A slower attempt still running is left to finish or time out on its own: its peer's circuit should
+                // learn that it was slow.
                 _latency.Add(watch.Elapsed);
                 _counters.Fetched();
-                await deadline.CancelAsync().ConfigureAwait(false);
+                if (missed)
+                {
+                    // Read repair: an owner lacked the block; queue it so every owner gets its copy again.
+                    _counters.Enqueued();
+                    if (!_queue.Writer.TryWrite((tenant, key, null)))
+                    {
+                        _counters.Dequeued();
+                    }
+                }
+
                 return BlockStatus.Ok;
             }
 
+            missed |= status == BlockStatus.NotFound;
+
             if (attempts.Count == 0 && next < owners.Length)
             {
-                attempts.Add(FetchFromAsync(owners[next++], tenant, key, deadline.Token));
+                attempts.Add(FetchFromAsync(owners[next++], tenant, key, cancellationToken));
             }
         }
 
@@ -258,19 +302,56 @@ public sealed partial class ClusterNode : IAsyncDisposable
     {
         try
         {
-            var result = await Client(owner).FetchIntoStoreAsync(tenant, [key], _store, cancellationToken).ConfigureAwait(false);
-            if (result.Failure is { } failure)
+            return await Breaker(owner).ExecuteAsync(async ct =>
             {
-                LogPeerFailed(_logger, owner.NodeId, "fetch", failure.Message);
-            }
-
-            return result.Statuses[0];
+                var result = await Client(owner).FetchIntoStoreAsync(tenant, [key], _store, ct).ConfigureAwait(false);
+                // A failed connection counts against the peer's circuit; a plain miss does not.
+                return result.Failure is { } failure ? throw failure : result.Statuses[0];
+            }, cancellationToken).ConfigureAwait(false);
+        }
+        catch (BrokenCircuitException)
+        {
+            return BlockStatus.Timeout; // the peer failed repeatedly: do not wait for it, ask the next owner
+        }
+        catch (PeerDataException e)
+        {
+            LogPeerFailed(_logger, owner.NodeId, "fetch", e.Message);
+            return BlockStatus.Timeout;
         }
         catch (OperationCanceledException)
         {
             return BlockStatus.Timeout;
         }
     }
+
+    /// <summary>True while the circuit to <paramref name="member"/> is open (it failed repeatedly).</summary>
+    public bool IsCircuitOpen(ClusterMember member) => _openCircuits.ContainsKey(member.NodeId);
+
+    // Per-peer circuit breaker with a deadline: a peer that hangs or fails most requests is skipped for a while, so
+    // fetches go straight to the other replicas.
+    private ResiliencePipeline Breaker(ClusterMember member) => _breakers.GetOrAdd(member.NodeId, id => new ResiliencePipelineBuilder()
+        .AddCircuitBreaker(new CircuitBreakerStrategyOptions
+        {
+            FailureRatio = 0.5,
+            MinimumThroughput = 3,
+            SamplingDuration = TimeSpan.FromSeconds(10),
+            BreakDuration = TimeSpan.FromSeconds(5),
+            ShouldHandle = new PredicateBuilder().Handle<PeerDataException>().Handle<Polly.Timeout.TimeoutRejectedException>(),
+            OnOpened = args =>
+            {
+                _openCircuits[id] = true;
+                LogCircuit(_logger, id, "open");
+                return ValueTask.CompletedTask;
+            },
+            OnClosed = args =>
+            {
+                _openCircuits.TryRemove(id, out _);
+                LogCircuit(_logger, id, "closed");
+                return ValueTask.CompletedTask;
+            },
+        })
+        .AddTimeout(_options.RequestTimeout)
+        .Build());
 
     private async Task<bool> PutOnAsync(ClusterMember target, string tenant, BlockKey key, BlockHeader header, ReadOnlyMemory<byte> payload,
         TimeSpan? ttl, CancellationToken cancellationToken)
@@ -323,16 +404,125 @@ public sealed partial class ClusterNode : IAsyncDisposable
         }
     }
 
+    // One pass at a time; a loss during a pass schedules one more pass after it.
+    private void ScheduleRepair()
+    {
+        Volatile.Write(ref _repairAgain, 1);
+        if (Interlocked.CompareExchange(ref _repairRunning, 1, 0) != 0)
+        {
+            return;
+        }
+
+        Volatile.Write(ref _repair, Task.Run(async () =>
+        {
+            try
+            {
+                while (Interlocked.Exchange(ref _repairAgain, 0) == 1 && !_stop.IsCancellationRequested)
+                {
+                    await RepairAsync(_stop.Token).ConfigureAwait(false);
+                }
+            }
+            finally
+            {
+                Volatile.Write(ref _repairRunning, 0);
+            }
+        }));
+    }
+
+    /// <summary>
+    /// After a member left, every block this node holds is checked against its owners in the new view (one batched
+    /// EXISTS per owner) and copied to the owners that lack it, at <see cref="ClusterOptions.RepairBytesPerSecond"/>.
+    /// </summary>
+    private async Task RepairAsync(CancellationToken stop)
+    {
+        var perOwner = new Dictionary<string, (ClusterMember Member, List<(string Tenant, BlockKey Key)> Blocks)>();
+        foreach (var block in _store.ListBlocks())
+        {
+            foreach (var owner in Owners(block.Key).Where(o => o.NodeId != View.Self.NodeId))
+            {
+                if (!perOwner.TryGetValue(owner.NodeId, out var entry))
+                {
+                    perOwner[owner.NodeId] = entry = (owner, []);
+                }
+
+                entry.Blocks.Add(block);
+            }
+        }
+
+        var buffer = ArrayPool<byte>.Shared.Rent((int)Math.Min(_store.MaxBlockBytes, int.MaxValue));
+        var watch = Stopwatch.StartNew();
+        long sent = 0;
+        try
+        {
+            foreach (var (owner, blocks) in perOwner.Values)
+            {
+                foreach (var tenantGroup in blocks.GroupBy(b => b.Tenant))
+                {
+                    foreach (var chunk in tenantGroup.Chunk(512))
+                    {
+                        bool[] present;
+                        try
+                        {
+                            present = await Client(owner).ExistsAsync(tenantGroup.Key, chunk.Select(b => b.Key).ToArray(), stop).ConfigureAwait(false);
+                        }
+                        catch (PeerDataException e)
+                        {
+                            LogPeerFailed(_logger, owner.NodeId, "repair exists", e.Message);
+                            continue;
+                        }
+
+                        for (var i = 0; i < chunk.Length; i++)
+                        {
+                            if (present[i] || _store.Get(chunk[i].Tenant, chunk[i].Key, buffer, out var info) != BlockStatus.Ok)
+                            {
+                                continue;
+                            }
+
+                            var header = new BlockHeader(info.GeometryFingerprint, info.PayloadLength, info.PayloadChecksum, info.CreatedUnixMs, info.ExpiresUnixMs);
+                            if (await PutOnAsync(owner, chunk[i].Tenant, chunk[i].Key, header, buffer.AsMemory(0, (int)info.PayloadLength), null, stop)
+                                .ConfigureAwait(false))
+                            {
+                                _counters.RepairedOne();
+                            }
+
+                            // Rate limit: stay behind the configured bytes per second.
+                            sent += info.PayloadLength;
+                            var due = TimeSpan.FromSeconds((double)sent / _options.RepairBytesPerSecond) - watch.Elapsed;
+                            if (due > TimeSpan.Zero)
+                            {
+                                await Task.Delay(due, stop).ConfigureAwait(false);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+
+        LogRepaired(_logger, _counters.Repaired);
+    }
+
     private PeerDataClient Client(ClusterMember member) =>
         _clients.GetOrAdd(member.NodeId + "@" + member.DataEndpoint, _ => new PeerDataClient(ParseEndpoint(member.DataEndpoint), _clientOptions, _logger));
 
     private void OnViewChanged(ClusterView view)
     {
+        var live = view.Live.Select(m => m.NodeId).ToHashSet();
+        var lost = _lastLive.Except(live).Any();
+        _lastLive = live;
+        if (lost)
+        {
+            ScheduleRepair();
+        }
+
         // Drop clients of members that left; their connections would only time out.
-        var live = view.Members.Select(m => m.NodeId + "@" + m.DataEndpoint).ToHashSet();
+        var known = view.Members.Select(m => m.NodeId + "@" + m.DataEndpoint).ToHashSet();
         foreach (var (id, client) in _clients)
         {
-            if (!live.Contains(id) && _clients.TryRemove(id, out _))
+            if (!known.Contains(id) && _clients.TryRemove(id, out _))
             {
                 _ = client.DisposeAsync().AsTask();
             }
@@ -346,6 +536,12 @@ public sealed partial class ClusterNode : IAsyncDisposable
         var port = int.Parse(hostPort[(colon + 1)..], System.Globalization.CultureInfo.InvariantCulture);
         return IPAddress.TryParse(host, out var ip) ? new IPEndPoint(ip, port) : new DnsEndPoint(host, port);
     }
+
+    [LoggerMessage(4302, LogLevel.Warning, "Circuit to peer {NodeId} is {State}")]
+    private static partial void LogCircuit(ILogger logger, string nodeId, string state);
+
+    [LoggerMessage(4301, LogLevel.Information, "Re-replication pass done: {Repaired} copies re-created so far")]
+    private static partial void LogRepaired(ILogger logger, long repaired);
 
     [LoggerMessage(4300, LogLevel.Warning, "Peer {NodeId} failed a {Operation}: {Reason}")]
     private static partial void LogPeerFailed(ILogger logger, string nodeId, string operation, string reason);

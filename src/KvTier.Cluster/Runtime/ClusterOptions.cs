@@ -26,6 +26,9 @@ public sealed class ClusterOptions
     /// <summary>First hedge delay before the p95 of fetches is known (default 20 ms).</summary>
     public TimeSpan InitialHedgeDelay { get; set; } = TimeSpan.FromMilliseconds(20);
 
+    /// <summary>Rate of re-replication after a member leaves, in bytes per second (default 256 MiB/s).</summary>
+    public long RepairBytesPerSecond { get; set; } = 256L << 20;
+
     /// <summary>Deadline of one remote fetch or exists request (default 5 s).</summary>
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
