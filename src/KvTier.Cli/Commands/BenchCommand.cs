@@ -17,6 +17,7 @@ internal static class BenchCommand
         var command = new Command("bench", "Run a benchmark scenario; figures are measured side by side in one run.");
         command.Subcommands.Add(Store());
         command.Subcommands.Add(Transfer());
+        command.Subcommands.Add(Net());
         return command;
     }
 
@@ -52,6 +53,53 @@ internal static class BenchCommand
             var result = WithProgress("bench transfer", progress => TransferBenchmark.Run(options, progress));
             Write(result, TransferBenchReport.Markdown(result), parse.GetValue(json), parse.GetValue(outDir));
             return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static Command Net()
+    {
+        var json = JsonFile();
+        var outDir = OutDir();
+        var model = new Option<string>("--model") { Description = $"Block geometry preset ({ModelPreset.Names}).", DefaultValueFactory = _ => "llama-3.1-8b" };
+        var blocks = new Option<int>("--blocks") { Description = "Distinct blocks each path fetches per pass (256 = 512 MiB of 2 MiB blocks).", DefaultValueFactory = _ => 256 };
+        var connections = new Option<int>("--connections") { Description = "Connections every path uses at once.", DefaultValueFactory = _ => 4 };
+        var batch = new Option<int>("--batch") { Description = "Blocks requested at once per connection (keys per data-plane request).", DefaultValueFactory = _ => 16 };
+        var passes = new Option<int>("--passes") { Description = "Measured passes (median reported).", DefaultValueFactory = _ => 3 };
+        var samples = new Option<int>("--samples") { Description = "One-block fetches timed for p50/p99.", DefaultValueFactory = _ => 300 };
+        var redis = new Option<string>("--redis-server") { Description = "The redis-server executable (`make bench` installs it).", DefaultValueFactory = _ => NetBenchOptions.DefaultRedisServer };
+        var command = new Command("net", "Peer data-plane fetch GB/s between two sidecar processes against gRPC, redis GET and a plain loopback socket, and one-block fetch latency.")
+        {
+            json, outDir, model, blocks, connections, batch, passes, samples, redis,
+        };
+        // Asynchronous, so Ctrl+C / SIGTERM cancel the run and it still stops its child processes before exiting.
+        command.SetAction((parse, ct) =>
+        {
+            var options = new NetBenchOptions
+            {
+                // The sidecars are this very executable (or `dotnet kvtier.dll` when run through the dotnet host).
+                Sidecar = NetSidecarCommand.ForCurrentProcess(typeof(BenchCommand).Assembly.Location),
+                Model = Preset("--model", parse.GetRequiredValue(model)),
+                Blocks = parse.GetValue(blocks),
+                Connections = parse.GetValue(connections),
+                BatchKeys = parse.GetValue(batch),
+                Passes = parse.GetValue(passes),
+                LatencySamples = parse.GetValue(samples),
+                RedisServer = parse.GetRequiredValue(redis),
+            };
+            Validate(options.Validate);
+            NetBenchResult result;
+            try
+            {
+                result = WithProgress("bench net", progress => NetBenchmark.Run(options, progress, ct));
+            }
+            catch (NetBenchException e)
+            {
+                return Task.FromResult(CliApp.Fail(ExitCodes.Failure, e.Message));
+            }
+
+            Write(result, NetBenchReport.Markdown(result), parse.GetValue(json), parse.GetValue(outDir));
+            return Task.FromResult(ExitCodes.Ok);
         });
         return command;
     }
