@@ -196,14 +196,7 @@ public sealed unsafe class BlockStore : IBlockStore
                     if (status.IsPending)
                     {
                         context.CompletePendingWithOutputs(out var completed, wait: true);
-                        using (completed)
-                        {
-                            while (completed.Next())
-                            {
-                                status = completed.Current.Status;
-                                output = completed.Current.Output;
-                            }
-                        }
+                        TakeLast(completed, ref status, ref output);
                     }
 
                     missStatus = status.Found ? output.Status : BlockStatus.NotFound;
@@ -270,14 +263,7 @@ public sealed unsafe class BlockStore : IBlockStore
                 if (status.IsPending)
                 {
                     sessions.Plain.CompletePendingWithOutputs(out var completed, wait: true);
-                    using (completed)
-                    {
-                        while (completed.Next())
-                        {
-                            status = completed.Current.Status;
-                            output = completed.Current.Output;
-                        }
-                    }
+                    TakeLast(completed, ref status, ref output);
                 }
             }
         }
@@ -425,17 +411,24 @@ public sealed unsafe class BlockStore : IBlockStore
         {
             // A block on the SSD: the read lands in the caller's (pinned) buffer when the I/O completes.
             session.CompletePendingWithOutputs(out var completed, wait: true);
-            using (completed)
-            {
-                while (completed.Next())
-                {
-                    status = completed.Current.Status;
-                    output = completed.Current.Output;
-                }
-            }
+            TakeLast(completed, ref status, ref output);
         }
 
         return status.Found ? output.Status : BlockStatus.NotFound;
+    }
+
+    // A pending operation (a block on the SSD) completes here; its result replaces the "pending" status and output.
+    private static void TakeLast(CompletedOutputIterator<SpanByte, SpanByte, BlockInput, BlockOutput, Empty> completed, ref Status status,
+        ref BlockOutput output)
+    {
+        using (completed)
+        {
+            while (completed.Next())
+            {
+                status = completed.Current.Status;
+                output = completed.Current.Output;
+            }
+        }
     }
 
     // Expired and corrupt records are removed where they are found, and counted once.
