@@ -283,17 +283,16 @@ public sealed unsafe class BlockStore : IBlockStore
         ThrowIfDisposed();
         var blocks = new List<(string, BlockKey)>();
         var tenants = new Dictionary<int, string>(); // tenant names repeat: decode each distinct one once
-        var sessions = Rent();
-        try
+        // A plain log scan: it does not run the store's callbacks (the session's deduplicating iterator would, through a
+        // temporary store, and count its copies as writes). Older versions are deduplicated here, and a key whose
+        // latest version is deleted or expired is dropped by the Peek below.
+        using (var iterator = _kv.Log.Scan(_kv.Log.BeginAddress, _kv.Log.TailAddress))
         {
-            using var iterator = sessions.Plain.Iterate();
             Collect(iterator, blocks, tenants);
         }
-        finally
-        {
-            Return(sessions);
-        }
 
+        var seen = new HashSet<(string, BlockKey)>();
+        blocks.RemoveAll(b => !seen.Add(b) || Peek(b.Item1, b.Item2, out _) != BlockStatus.Ok);
         return blocks;
     }
 

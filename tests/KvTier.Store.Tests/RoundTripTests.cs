@@ -144,7 +144,10 @@ public sealed class RoundTripTests
         store.Put("tenant-a", Blocks.Key(3), Blocks.Payload(4, 200)); // overwritten: listed once
         store.Delete("tenant-b", Blocks.Key(2));
 
+        var before = store.GetStats();
         var blocks = store.ListBlocks().OrderBy(b => b.Key.ToString(), StringComparer.Ordinal).ToArray();
+
+        Assert.Equal(before.DramBlocks, store.GetStats().DramBlocks); // listing writes nothing
 
         Assert.Equal(new[] { ("tenant-a", Blocks.Key(1)), ("tenant-a", Blocks.Key(3)) }.OrderBy(b => b.Item2.ToString(), StringComparer.Ordinal), blocks);
     }
