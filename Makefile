@@ -30,6 +30,7 @@ bench: build
 	scripts/ensure-deps.sh redis-server
 	./bin/kvtier bench store --json bench/results/store.json --out bench/results/store
 	./bin/kvtier bench transfer --json bench/results/transfer.json --out bench/results/transfer
+	./bin/kvtier bench net --json bench/results/net.json --out bench/results/net
 
 clean:
 	rm -rf bin artifacts

@@ -65,15 +65,17 @@ internal static class BenchCommand
         var blocks = new Option<int>("--blocks") { Description = "Distinct blocks each path fetches per pass (256 = 512 MiB of 2 MiB blocks).", DefaultValueFactory = _ => 256 };
         var connections = new Option<int>("--connections") { Description = "Connections every path uses at once.", DefaultValueFactory = _ => 4 };
         var batch = new Option<int>("--batch") { Description = "Blocks requested at once per connection (keys per data-plane request).", DefaultValueFactory = _ => 16 };
+        var rounds = new Option<int>("--rounds") { Description = "Times each measurement fetches every block.", DefaultValueFactory = _ => 4 };
         var passes = new Option<int>("--passes") { Description = "Measured passes (median reported).", DefaultValueFactory = _ => 3 };
         var samples = new Option<int>("--samples") { Description = "One-block fetches timed for p50/p99.", DefaultValueFactory = _ => 300 };
         var redis = new Option<string>("--redis-server") { Description = "The redis-server executable (`make bench` installs it).", DefaultValueFactory = _ => NetBenchOptions.DefaultRedisServer };
         var command = new Command("net", "Peer data-plane fetch GB/s between two sidecar processes against gRPC, redis GET and a plain loopback socket, and one-block fetch latency.")
         {
-            json, outDir, model, blocks, connections, batch, passes, samples, redis,
+            json, outDir, model, blocks, connections, batch, rounds, passes, samples, redis,
         };
-        // Asynchronous, so Ctrl+C / SIGTERM cancel the run and it still stops its child processes before exiting.
-        command.SetAction((parse, ct) =>
+        // Truly asynchronous (the run happens on the thread pool): System.CommandLine only watches for Ctrl+C / SIGTERM once the
+        // action has returned its task; then the token cancels the run, which stops its child processes before exiting.
+        command.SetAction(async (parse, ct) =>
         {
             var options = new NetBenchOptions
             {
@@ -83,6 +85,7 @@ internal static class BenchCommand
                 Blocks = parse.GetValue(blocks),
                 Connections = parse.GetValue(connections),
                 BatchKeys = parse.GetValue(batch),
+                Rounds = parse.GetValue(rounds),
                 Passes = parse.GetValue(passes),
                 LatencySamples = parse.GetValue(samples),
                 RedisServer = parse.GetRequiredValue(redis),
@@ -91,15 +94,15 @@ internal static class BenchCommand
             NetBenchResult result;
             try
             {
-                result = WithProgress("bench net", progress => NetBenchmark.Run(options, progress, ct));
+                result = await Task.Run(() => WithProgress("bench net", progress => NetBenchmark.Run(options, progress, ct)), ct).ConfigureAwait(false);
             }
             catch (NetBenchException e)
             {
-                return Task.FromResult(CliApp.Fail(ExitCodes.Failure, e.Message));
+                return CliApp.Fail(ExitCodes.Failure, e.Message);
             }
 
             Write(result, NetBenchReport.Markdown(result), parse.GetValue(json), parse.GetValue(outDir));
-            return Task.FromResult(ExitCodes.Ok);
+            return ExitCodes.Ok;
         });
         return command;
     }

@@ -1,0 +1,44 @@
+using System.Globalization;
+using System.Text;
+
+namespace KvTier.Bench;
+
+/// <summary>The markdown table of <c>kvtier bench net</c>.</summary>
+public static class NetBenchReport
+{
+    /// <summary>Target: peer fetch at least this fraction of a plain loopback socket.</summary>
+    public const double PeerVsTcpTarget = 0.8;
+
+    /// <summary>Target: peer fetch at least as fast as redis GET.</summary>
+    public const double PeerVsRedisTarget = 1.0;
+
+    /// <summary>What peer fetch aims for against redis GET.</summary>
+    public const double PeerVsRedisAim = 1.2;
+
+    /// <summary>Renders the result with its targets.</summary>
+    public static string Markdown(NetBenchResult r)
+    {
+        var c = CultureInfo.InvariantCulture;
+        var s = new StringBuilder();
+        s.AppendLine(c, $"# kvtier bench net: {r.Model}, {r.BlockBytes >> 10} KiB blocks, two sidecar processes on loopback");
+        s.AppendLine();
+        s.AppendLine(c, $"Every path: {r.Connections} connections, {r.BatchKeys} blocks requested at once per connection ({r.BlocksInFlight} in flight), "
+            + $"the same {r.Blocks} blocks {r.Rounds} times ({r.BytesPerPass >> 20} MiB) per pass, on {Environment.ProcessorCount} cores.");
+        s.AppendLine();
+        s.AppendLine("| path | GB/s | × TCP loopback | × redis GET | cores busy: bench + servers | target |");
+        s.AppendLine("|---|---:|---:|---:|---:|---|");
+        s.AppendLine(c, $"| TCP loopback (plain sockets, same bytes, same requests; server in-process) | {r.TcpLoopbackGbps:0.00} | 1.00 | {r.TcpLoopbackGbps / r.RedisGetGbps:0.00} | {Cores(r, "tcp_loopback")} | |");
+        s.AppendLine(c, $"| peer data plane GET ({r.BatchKeys} keys per request, verified) | {r.PeerFetchGbps:0.00} | {r.PeerVsTcp:0.00} | {r.PeerVsRedis:0.00} | {Cores(r, "peer_fetch")} | "
+            + $"≥ {PeerVsTcpTarget:0.0} × TCP {Mark(r.PeerVsTcp >= PeerVsTcpTarget)}, ≥ {PeerVsRedisTarget:0.0} × redis {Mark(r.PeerVsRedis >= PeerVsRedisTarget)} (aim {PeerVsRedisAim:0.0} {Mark(r.PeerVsRedis >= PeerVsRedisAim)}) |");
+        s.AppendLine(c, $"| redis-server GET (StackExchange.Redis, a multiplexer per connection) | {r.RedisGetGbps:0.00} | {r.RedisGetGbps / r.TcpLoopbackGbps:0.00} | 1.00 | {Cores(r, "redis_get")} | |");
+        s.AppendLine(c, $"| gRPC Get (KvTierClient, concurrent calls, verified) | {r.GrpcGetGbps:0.00} | {r.GrpcGetGbps / r.TcpLoopbackGbps:0.00} | {r.GrpcGetGbps / r.RedisGetGbps:0.00} | {Cores(r, "grpc_get")} | |");
+        s.AppendLine();
+        s.AppendLine(c, $"One-block fetch through the data plane: p50 {r.FetchP50Ms:0.00} ms, p99 {r.FetchP99Ms:0.00} ms ({r.LatencySamples} samples, one at a time). Median of {r.Passes} passes.");
+        return s.ToString();
+    }
+
+    private static string Cores(NetBenchResult r, string path) =>
+        r.CpuCores.TryGetValue(path, out var use) ? string.Create(CultureInfo.InvariantCulture, $"{use.BenchProcess:0.0} + {use.Servers:0.0}") : "";
+
+    private static string Mark(bool ok) => ok ? "✅" : "❌";
+}
