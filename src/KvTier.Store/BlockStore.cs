@@ -292,7 +292,12 @@ public sealed unsafe class BlockStore : IBlockStore
         }
 
         var seen = new HashSet<(string, BlockKey)>();
-        blocks.RemoveAll(b => !seen.Add(b) || Peek(b.Item1, b.Item2, out _) != BlockStatus.Ok);
+        // Checking liveness is not a client's read: it counts no hit, miss or expiry.
+        blocks.RemoveAll(b =>
+        {
+            var output = default(BlockOutput);
+            return !seen.Add(b) || ReadOne(BlockOp.Peek, b.Item1, b.Item2, ref output, out _, settle: false) != BlockStatus.Ok;
+        });
         return blocks;
     }
 
@@ -374,7 +379,7 @@ public sealed unsafe class BlockStore : IBlockStore
         return PutCore(tenant, key, payload, 0, null, null, flipOffset + 1);
     }
 
-    private BlockStatus ReadOne(BlockOp op, string tenant, in BlockKey key, ref BlockOutput output, out BlockInfo info)
+    private BlockStatus ReadOne(BlockOp op, string tenant, in BlockKey key, ref BlockOutput output, out BlockInfo info, bool settle = true)
     {
         var input = new BlockInput { Op = op, NowUnixMs = NowMs };
         Span<byte> keyBytes = stackalloc byte[TenantKey.MaxBytes];
@@ -398,7 +403,11 @@ public sealed unsafe class BlockStore : IBlockStore
         info = status == BlockStatus.Ok
             ? new BlockInfo(h.PayloadLength, h.PayloadChecksum, h.GeometryFingerprint, h.CreatedUnixMs, h.ExpiresUnixMs, TierOf(output.Address))
             : default;
-        Settle(status, tenant, key);
+        if (settle)
+        {
+            Settle(status, tenant, key);
+        }
+
         return status is BlockStatus.Expired ? BlockStatus.NotFound : status;
     }
 

@@ -42,7 +42,7 @@ public sealed class ClusterNodeTests : IAsyncDisposable
         var fast = Member("fast", _fastServer.Endpoint.ToString());
         await using var membership = new FixedMembership(new ClusterView(self, [fast, self, slow], new HashSet<string>(), 1));
         await using var node = new ClusterNode(membership, _self,
-            new ClusterOptions { Replicas = 3, RequestTimeout = TimeSpan.FromMilliseconds(500), InitialHedgeDelay = TimeSpan.FromMilliseconds(20) },
+            new ClusterOptions { Replicas = 3, RequestTimeout = TimeSpan.FromSeconds(1), InitialHedgeDelay = TimeSpan.FromMilliseconds(20) },
             TestBlocks.ClientOptions());
 
         // Keys whose first owner is the hanging peer: every fetch must be served by the other replica anyway.

@@ -148,6 +148,7 @@ public sealed class RoundTripTests
         var blocks = store.ListBlocks().OrderBy(b => b.Key.ToString(), StringComparer.Ordinal).ToArray();
 
         Assert.Equal(before.DramBlocks, store.GetStats().DramBlocks); // listing writes nothing
+        Assert.Equal(before.Misses, store.GetStats().Misses);        // and reads nothing a client asked for
 
         Assert.Equal(new[] { ("tenant-a", Blocks.Key(1)), ("tenant-a", Blocks.Key(3)) }.OrderBy(b => b.Item2.ToString(), StringComparer.Ordinal), blocks);
     }

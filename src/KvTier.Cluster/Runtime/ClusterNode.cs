@@ -309,9 +309,10 @@ public sealed partial class ClusterNode : IAsyncDisposable
                 return result.Failure is { } failure ? throw failure : result.Statuses[0];
             }, cancellationToken).ConfigureAwait(false);
         }
-        catch (BrokenCircuitException)
+        catch (ExecutionRejectedException)
         {
-            return BlockStatus.Timeout; // the peer failed repeatedly: do not wait for it, ask the next owner
+            // The circuit is open (the peer failed repeatedly) or the attempt ran past its deadline: ask the next owner.
+            return BlockStatus.Timeout;
         }
         catch (PeerDataException e)
         {
