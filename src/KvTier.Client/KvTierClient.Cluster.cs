@@ -8,4 +8,8 @@ public sealed partial class KvTierClient
     public async Task<Rpc.ClusterStatusResponse> ClusterStatusAsync(CancellationToken cancellationToken = default) =>
         await new Rpc.Cluster.ClusterClient(_channel).StatusAsync(new Rpc.ClusterStatusRequest(), _headers, cancellationToken: cancellationToken)
             .ConfigureAwait(false);
+
+    /// <summary>Reports a real prefill and/or fetch time so the server's fetch-vs-recompute model learns.</summary>
+    public async Task<Rpc.TimingAck> ReportTimingAsync(Rpc.TimingReport report, CancellationToken cancellationToken = default) =>
+        await _rpc.ReportTimingAsync(report, _headers, cancellationToken: cancellationToken).ConfigureAwait(false);
 }

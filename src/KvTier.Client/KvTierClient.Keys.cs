@@ -6,17 +6,23 @@ namespace KvTier.Client;
 public sealed partial class KvTierClient
 {
     /// <summary>How many leading keys of <paramref name="chain"/> are cached, and where each of them lives.</summary>
-    public async Task<LookupResult> LookupAsync(IReadOnlyList<BlockKey> chain, CancellationToken ct = default)
+    public Task<LookupResult> LookupAsync(IReadOnlyList<BlockKey> chain, CancellationToken ct = default) => LookupAsync(chain, null, ct);
+
+    /// <summary>
+    /// Like <see cref="LookupAsync(IReadOnlyList{BlockKey}, CancellationToken)"/>, and with <paramref name="plan"/> the
+    /// answer also carries the server's fetch-vs-recompute plan for the prompt.
+    /// </summary>
+    public async Task<LookupResult> LookupAsync(IReadOnlyList<BlockKey> chain, Rpc.PlanOptions? plan, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(chain);
-        var request = new Rpc.LookupRequest();
+        var request = new Rpc.LookupRequest { Plan = plan };
         foreach (var key in chain)
         {
             request.Keys.Add(KeyBytes(key));
         }
 
         var response = await _rpc.LookupAsync(request, Options(ct)).ConfigureAwait(false);
-        return new LookupResult((int)response.PrefixBlocks, response.Locations);
+        return new LookupResult((int)response.PrefixBlocks, response.Locations, response.Plan);
     }
 
     /// <summary>Deletes blocks; returns how many existed.</summary>

@@ -9,6 +9,7 @@ namespace KvTier.EngineSim;
 /// <param name="Ttft">Lookup + onload + prefill of the rest.</param>
 /// <param name="VerifiedBlocks">Onloaded blocks recomputed and compared bit for bit (0 without --verify).</param>
 /// <param name="MismatchedBlocks">Onloaded blocks that differed from the recomputation.</param>
+/// <param name="Decision">The sidecar's plan for the part not in the engine's pool: fetch, split, recompute (none: all in the pool).</param>
 public sealed record EngineRequestResult(
     int PromptTokens, int VramBlocks, int OnloadedBlocks, int ComputedTokens, int OffloadedBlocks, TimeSpan Ttft,
-    int VerifiedBlocks, int MismatchedBlocks);
+    int VerifiedBlocks, int MismatchedBlocks, string Decision);

@@ -21,10 +21,12 @@ public sealed class SimulatedEngine : IAsyncDisposable
     private readonly SharedMemoryPool _memory;
     private readonly string _path;
     private readonly byte[] _block;
+    private readonly string? _device;
     private string _poolId = "";
 
-    private SimulatedEngine(ReferenceModel model, KvTierClient client, string hashSeed, int vramBlocks, string path)
+    private SimulatedEngine(ReferenceModel model, KvTierClient client, string hashSeed, int vramBlocks, string path, string? device)
     {
+        _device = device;
         _model = model;
         _client = client;
         _hasher = new BlockHasher(hashSeed, model.Geometry.BlockTokens);
@@ -36,10 +38,14 @@ public sealed class SimulatedEngine : IAsyncDisposable
     }
 
     /// <summary>Creates the pool file and registers it with the sidecar.</summary>
+    /// <param name="device">
+    /// The prefill profile's device: when set, the engine asks the sidecar for a fetch-vs-recompute plan with each Lookup,
+    /// follows it, and reports its real prefill and onload times back (ReportTiming). Null: fetch whatever is cached.
+    /// </param>
     public static async Task<SimulatedEngine> StartAsync(ReferenceModel model, KvTierClient client, string hashSeed, int vramBlocks,
-        string poolPath, CancellationToken cancellationToken = default)
+        string poolPath, string? device = null, CancellationToken cancellationToken = default)
     {
-        var engine = new SimulatedEngine(model, client, hashSeed, vramBlocks, poolPath);
+        var engine = new SimulatedEngine(model, client, hashSeed, vramBlocks, poolPath, device);
         engine._poolId = await client.RegisterPoolAsync(engine._spec.Geometry, Rpc.PoolLayout.VllmPaged, vramBlocks, poolPath,
             Environment.ProcessId, cancellationToken).ConfigureAwait(false);
         return engine;
@@ -64,12 +70,22 @@ public sealed class SimulatedEngine : IAsyncDisposable
         // 2. KvTier: the longest cached continuation, onloaded into freshly allocated slots.
         var onloaded = 0;
         var offloaded = 0;
+        var decision = "none";
+        var onloadMs = 0.0;
         var onloadedBlocks = new List<(int Block, int Slot)>();
         if (vram < keys.Length)
         {
-            var lookup = await _client.LookupAsync(keys[vram..], cancellationToken).ConfigureAwait(false);
+            var plan = _device is null ? null : new Rpc.PlanOptions
+            {
+                Model = _model.Preset.Name,
+                Device = _device,
+                PromptTokens = (uint)(tokens.Length - vram * _model.Geometry.BlockTokens),
+            };
+            var lookup = await _client.LookupAsync(keys[vram..], plan, cancellationToken).ConfigureAwait(false);
+            decision = lookup.Plan?.Decision ?? "fetch";
+            var fetch = lookup.Plan is { } p ? (int)p.FetchBlocks : lookup.Prefix;
             var wanted = new List<(BlockKey Key, int Slot)>();
-            for (var i = 0; i < lookup.Prefix; i++)
+            for (var i = 0; i < fetch; i++)
             {
                 var (slot, evictedCount) = await AllocateAsync(cancellationToken).ConfigureAwait(false);
                 offloaded += evictedCount;
@@ -82,7 +98,9 @@ public sealed class SimulatedEngine : IAsyncDisposable
                 _vram.Pin(keys[vram + i]);
             }
 
+            var onloadWatch = Stopwatch.StartNew();
             var results = wanted.Count == 0 ? [] : await _client.OnloadAsync(_poolId, wanted, cancellationToken).ConfigureAwait(false);
+            onloadMs = onloadWatch.Elapsed.TotalMilliseconds;
             for (var i = 0; i < wanted.Count; i++)
             {
                 // Only a leading run of OK blocks is usable: a gap means recomputing from there.
@@ -102,8 +120,24 @@ public sealed class SimulatedEngine : IAsyncDisposable
 
         // 3. Prefill only what was not cached.
         var cachedTokens = (vram + onloaded) * _model.Geometry.BlockTokens;
+        var prefillWatch = Stopwatch.StartNew();
         _model.Prefill(tokens, cachedTokens, kv);
+        var prefillMs = prefillWatch.Elapsed.TotalMilliseconds;
         var ttft = watch.Elapsed;
+        if (_device is not null)
+        {
+            // What really happened teaches the sidecar's cost model.
+            await _client.ReportTimingAsync(new Rpc.TimingReport
+            {
+                Model = _model.Preset.Name,
+                Device = _device,
+                PrefillTokens = (uint)(tokens.Length - cachedTokens),
+                CachedTokens = (uint)cachedTokens,
+                PrefillMs = prefillMs,
+                FetchedBlocks = (uint)onloaded,
+                FetchMs = onloaded > 0 ? onloadMs : 0,
+            }, cancellationToken).ConfigureAwait(false);
+        }
 
         // 4. Keep the new full blocks in the pool (evicting, and offloading, what has to make room).
         for (var b = vram + onloaded; b < keys.Length; b++)
@@ -126,7 +160,7 @@ public sealed class SimulatedEngine : IAsyncDisposable
         }
 
         var (verified, mismatched) = verify ? Verify(tokens, kv, onloadedBlocks) : (0, 0);
-        return new EngineRequestResult(tokens.Length, vram, onloaded, tokens.Length - cachedTokens, offloaded, ttft, verified, mismatched);
+        return new EngineRequestResult(tokens.Length, vram, onloaded, tokens.Length - cachedTokens, offloaded, ttft, verified, mismatched, decision);
     }
 
     /// <inheritdoc/>

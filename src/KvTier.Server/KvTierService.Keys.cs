@@ -48,6 +48,11 @@ internal sealed partial class KvTierService
                 }
             }
 
+            if (request.Plan is { } plan)
+            {
+                response.Plan = PlanFor(context, plan, n, response.Locations);
+            }
+
             return response;
         }
         finally

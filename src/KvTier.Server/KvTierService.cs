@@ -28,11 +28,13 @@ internal sealed partial class KvTierService : Rpc.KvTier.KvTierBase
     private readonly string _nodeId;
     private readonly string _seedFingerprint;
     private readonly ClusterRuntime _cluster;
+    private readonly PlanningService _planning;
 
-    public KvTierService(IBlockStore store, ServerOptions options, ClusterRuntime cluster, ILogger<KvTierService> logger)
+    public KvTierService(IBlockStore store, ServerOptions options, ClusterRuntime cluster, PlanningService planning, ILogger<KvTierService> logger)
     {
         _store = store;
         _cluster = cluster;
+        _planning = planning;
         _logger = logger;
         _nodeId = options.NodeId;
         _seedFingerprint = BlockHasher.SeedFingerprintOf(options.HashSeed);

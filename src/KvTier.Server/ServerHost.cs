@@ -49,6 +49,7 @@ internal static class ServerHost
         services.AddSingleton(options);
         services.AddSingleton<KvTierService>();
         services.AddSingleton(cluster);
+        services.AddSingleton(new PlanningService(TimeProvider.System));
         services.AddSingleton<ClusterService>();
         services.AddSingleton(_ => new StagingArena(options.StagingBytes));
         services.AddSingleton(sp => new PoolRegistry(loggerFactory.CreateLogger<PoolRegistry>()));

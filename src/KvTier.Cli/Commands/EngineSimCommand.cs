@@ -24,9 +24,14 @@ internal static class EngineSimCommand
         var conversations = new Option<int>("--conversations") { Description = "Conversations served round-robin.", DefaultValueFactory = _ => 3 };
         var seed = new Option<int>("--seed") { Description = "Seed of the weights and the prompts.", DefaultValueFactory = _ => 0 };
         var apiKey = new Option<string?>("--api-key") { Description = "API key (or KVTIER_API_KEY)." };
+        var device = new Option<string>("--device")
+        {
+            Description = "Prefill profile device for the sidecar's fetch-vs-recompute plan (none: fetch whatever is cached).",
+            DefaultValueFactory = _ => "cpu-2core",
+        };
         var command = new Command("engine-sim", "Serve requests with a reference engine that uses KvTier for evicted prefixes.")
         {
-            embedded, server, preset, requests, verify, vramBlocks, conversations, seed, apiKey,
+            embedded, server, preset, requests, verify, vramBlocks, conversations, seed, apiKey, device,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -56,19 +61,20 @@ internal static class EngineSimCommand
             await using var sidecar = parse.GetValue(server) is null ? await StartEmbeddedAsync(ct).ConfigureAwait(false) : null;
             var address = sidecar?.Address ?? ParseServer(parse.GetValue(server)!);
             using var client = new KvTierClient(address, parse.GetValue(apiKey) ?? Environment.GetEnvironmentVariable("KVTIER_API_KEY"));
-            return await RunAsync(model, client, n, slots, convs, parse.GetValue(seed), parse.GetValue(verify), ct).ConfigureAwait(false);
+            var profile = parse.GetValue(device) is { } d && d != "none" ? d : null;
+            return await RunAsync(model, client, n, slots, convs, parse.GetValue(seed), parse.GetValue(verify), profile, ct).ConfigureAwait(false);
         });
         return command;
     }
 
     private static async Task<int> RunAsync(ReferenceModel model, KvTierClient client, int requests, int slots, int conversations, int seed,
-        bool verify, CancellationToken ct)
+        bool verify, string? device, CancellationToken ct)
     {
         var poolPath = Path.Combine(Directory.Exists("/dev/shm") ? "/dev/shm" : Path.GetTempPath(), $"kvtier-engine-sim-{Environment.ProcessId}");
-        await using var engine = await SimulatedEngine.StartAsync(model, client, "0", slots, poolPath, ct).ConfigureAwait(false);
+        await using var engine = await SimulatedEngine.StartAsync(model, client, "0", slots, poolPath, device, ct).ConfigureAwait(false);
         var c = CultureInfo.InvariantCulture;
         Console.Out.WriteLine(string.Create(c, $"engine-sim: {model.Preset.Name}, {slots} pool blocks, {conversations} conversations, sidecar {client.Server}"));
-        Console.Out.WriteLine("request  tokens  vram  onloaded  computed  offloaded  ttft_ms");
+        Console.Out.WriteLine("request  tokens  vram  plan       onloaded  computed  offloaded  ttft_ms");
         long tokens = 0, computed = 0;
         int onloaded = 0, verified = 0, mismatched = 0;
         double ttftMs = 0;
@@ -76,7 +82,7 @@ internal static class EngineSimCommand
         {
             var prompt = ConversationWorkload.Prompt(r, conversations, model.Preset.Vocab, seed);
             var result = await engine.RunAsync(prompt, verify, ct).ConfigureAwait(false);
-            Console.Out.WriteLine(string.Create(c, $"{r,7}  {result.PromptTokens,6}  {result.VramBlocks,4}  {result.OnloadedBlocks,8}  {result.ComputedTokens,8}  {result.OffloadedBlocks,9}  {result.Ttft.TotalMilliseconds,7:0.0}"));
+            Console.Out.WriteLine(string.Create(c, $"{r,7}  {result.PromptTokens,6}  {result.VramBlocks,4}  {result.Decision,-9}  {result.OnloadedBlocks,8}  {result.ComputedTokens,8}  {result.OffloadedBlocks,9}  {result.Ttft.TotalMilliseconds,7:0.0}"));
             tokens += result.PromptTokens;
             computed += result.ComputedTokens;
             onloaded += result.OnloadedBlocks;
