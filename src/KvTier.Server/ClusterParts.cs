@@ -88,6 +88,7 @@ internal sealed class ClusterParts : IAsyncDisposable
         }
 
         _probe?.Dispose();
+        Runtime.Dispose();
         if (Runtime.DataServer is { } server)
         {
             await server.DisposeAsync().ConfigureAwait(false);

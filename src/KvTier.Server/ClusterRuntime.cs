@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using Grpc.Net.Client;
 using KvTier.Cluster.DataPlane;
 using KvTier.Cluster.Membership;
 using KvTier.Cluster.Runtime;
@@ -8,8 +10,10 @@ namespace KvTier.Server;
 /// The cluster side of one sidecar, set once the node has joined: null parts mean a single node. Services read it per
 /// call, so a node answers single-node until membership is up.
 /// </summary>
-public sealed class ClusterRuntime
+public sealed class ClusterRuntime : IDisposable
 {
+    private readonly ConcurrentDictionary<string, GrpcChannel> _channels = new();
+
     /// <summary>This node as peers see it (known once the data plane is bound).</summary>
     public ClusterMember? Self { get; internal set; }
 
@@ -21,4 +25,16 @@ public sealed class ClusterRuntime
 
     /// <summary>The peer data plane this node serves.</summary>
     public PeerDataServer? DataServer { get; internal set; }
+
+    /// <summary>A reused gRPC channel to another member (for requests forwarded to a block's owner).</summary>
+    public GrpcChannel ChannelTo(string grpcEndpoint) => _channels.GetOrAdd(grpcEndpoint, GrpcChannel.ForAddress);
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        foreach (var channel in _channels.Values)
+        {
+            channel.Dispose();
+        }
+    }
 }

@@ -11,6 +11,9 @@ namespace KvTier.Server;
 public sealed class PlanningService(TimeProvider time)
 {
     private readonly LinkCostModel _links = new(time);
+
+    /// <summary>In-flight prefill leases this node keeps (a holder that stops renewing loses its lease after 30 s).</summary>
+    public InflightLeases Leases { get; } = new(time, TimeSpan.FromSeconds(30));
     private readonly ConcurrentDictionary<(string Model, string Device), Planner> _planners = new();
 
     /// <summary>

@@ -94,6 +94,29 @@ public sealed class ClusterTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Engines_on_every_node_meet_the_same_prefill_lease_at_the_prefixs_owner()
+    {
+        var prefix = Google.Protobuf.ByteString.CopyFrom(Blocks.RandomKey().AsSpan());
+        var channels = _nodes.Select(n => GrpcChannel.ForAddress(n.Address)).ToArray();
+        try
+        {
+            var answers = await Task.WhenAll(Enumerable.Range(0, 9).Select(i =>
+                new Rpc.KvTier.KvTierClient(channels[i % 3]).BeginPrefillAsync(
+                    new Rpc.BeginPrefillRequest { PrefixKey = prefix, Holder = $"engine-{i}", EtaMs = 5000 }).ResponseAsync));
+
+            Assert.Single(answers, a => a.Acquired);
+            Assert.Single(answers.Select(a => a.LeaseNode).Distinct());
+        }
+        finally
+        {
+            foreach (var channel in channels)
+            {
+                channel.Dispose();
+            }
+        }
+    }
+
+    [Fact]
     public async Task A_node_with_another_hash_seed_is_refused_with_the_reason()
     {
         var options = Options("node-x", $"127.0.0.1:{FreePort()}", writeAck: "local");

@@ -1,0 +1,59 @@
+using Grpc.Core;
+using KvTier.Core;
+using Rpc = KvTier.Protos.V1;
+
+namespace KvTier.Server;
+
+internal sealed partial class KvTierService
+{
+    /// <summary>Takes (or renews) the in-flight lease on a prefix at its owner node, or says who is computing it.</summary>
+    public override async Task<Rpc.BeginPrefillResponse> BeginPrefill(Rpc.BeginPrefillRequest request, ServerCallContext context)
+    {
+        var key = ParseKey(context, request.PrefixKey, "prefix_key");
+        if (string.IsNullOrWhiteSpace(request.Holder))
+        {
+            throw Reject(context, StatusCode.InvalidArgument, "holder: name the engine instance that will compute the prefix");
+        }
+
+        if (LeaseOwner(key) is { } owner)
+        {
+            return await new Rpc.KvTier.KvTierClient(_cluster.ChannelTo(owner))
+                .BeginPrefillAsync(request, cancellationToken: context.CancellationToken).ConfigureAwait(false);
+        }
+
+        var lease = _planning.Leases.TryAcquire(key, request.Holder, TimeSpan.FromMilliseconds(request.EtaMs));
+        return new Rpc.BeginPrefillResponse
+        {
+            Acquired = lease.Status == Policy.LeaseStatus.Acquired,
+            Holder = lease.Holder,
+            EtaRemainingMs = (uint)Math.Ceiling(lease.EtaRemaining.TotalMilliseconds),
+            EtaOverdue = lease.EtaOverdue,
+            LeaseNode = _nodeId,
+        };
+    }
+
+    /// <summary>Releases a lease once its prefix is cached (or the holder gave up).</summary>
+    public override async Task<Rpc.EndPrefillResponse> EndPrefill(Rpc.EndPrefillRequest request, ServerCallContext context)
+    {
+        var key = ParseKey(context, request.PrefixKey, "prefix_key");
+        if (LeaseOwner(key) is { } owner)
+        {
+            return await new Rpc.KvTier.KvTierClient(_cluster.ChannelTo(owner))
+                .EndPrefillAsync(request, cancellationToken: context.CancellationToken).ConfigureAwait(false);
+        }
+
+        return new Rpc.EndPrefillResponse { Released = _planning.Leases.Release(key, request.Holder) };
+    }
+
+    // In a cluster a prefix's lease lives at its first owner, so every engine that misses it meets the same lease.
+    private string? LeaseOwner(in BlockKey key)
+    {
+        if (_cluster.Node is not { } node)
+        {
+            return null;
+        }
+
+        var owners = node.Owners(key);
+        return owners.Length == 0 || owners[0].NodeId == node.View.Self.NodeId ? null : owners[0].GrpcEndpoint;
+    }
+}
