@@ -2,6 +2,8 @@ using KvTier.Core;
 
 namespace KvTier.Store.Tests;
 
+// Measures the whole process's heap: no other test may allocate meanwhile.
+[Collection(MemoryMeasurement.Name)]
 public sealed class CapacityTests
 {
     private const int BlockBytes = 200 << 10;
@@ -82,4 +84,10 @@ public sealed class CapacityTests
         Assert.Contains("--memory 64MiB", ex.Message, StringComparison.Ordinal);
         Assert.Contains("--max-block", ex.Message, StringComparison.Ordinal);
     }
+}
+
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class MemoryMeasurement
+{
+    public const string Name = "memory measurement";
 }
