@@ -46,14 +46,7 @@ internal sealed class SidecarProcess : IDisposable
     /// <summary>Starts a sidecar on <paramref name="listen"/> and waits until it prints where it listens.</summary>
     public static async Task<SidecarProcess> StartAsync(string listen, params string[] args)
     {
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "kvtier.dll"));
-        foreach (var arg in (string[])["serve", "--listen", listen, "--memory", "64MiB", "--max-block", "1MiB", "--staging", "1MiB", .. args])
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        var process = Process.Start(info) ?? throw new InvalidOperationException("dotnet did not start");
+        var process = Launch(listen, args);
         var sidecar = new SidecarProcess(process, listen);
         using var timeout = new CancellationTokenSource(StartTimeout);
         var first = await process.StandardOutput.ReadLineAsync(timeout.Token);
@@ -103,6 +96,14 @@ internal sealed class SidecarProcess : IDisposable
 
     private static Task<SidecarProcess> StartOrExitAsync(string listen, string[] args)
     {
+        var process = Launch(listen, args);
+        _ = process.StandardOutput.ReadToEndAsync();
+        return Task.FromResult(new SidecarProcess(process, listen));
+    }
+
+    // `dotnet kvtier.dll serve` with a small store, as every test node runs.
+    private static Process Launch(string listen, string[] args)
+    {
         var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "kvtier.dll"));
         foreach (var arg in (string[])["serve", "--listen", listen, "--memory", "64MiB", "--max-block", "1MiB", "--staging", "1MiB", .. args])
@@ -110,8 +111,6 @@ internal sealed class SidecarProcess : IDisposable
             info.ArgumentList.Add(arg);
         }
 
-        var process = Process.Start(info) ?? throw new InvalidOperationException("dotnet did not start");
-        _ = process.StandardOutput.ReadToEndAsync();
-        return Task.FromResult(new SidecarProcess(process, listen));
+        return Process.Start(info) ?? throw new InvalidOperationException("dotnet did not start");
     }
 }
