@@ -109,22 +109,24 @@ public sealed partial class ClusterNode : IAsyncDisposable
         }
 
         var header = BlockHeader.For(payload.Span, geometryFingerprint, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
-        var sends = targets.Select(t => PutOnAsync(t, tenant, key, header, payload, ttl, cancellationToken)).ToList();
         if (_options.WriteAck == WriteAck.All)
         {
+            var sends = targets.Select(t => PutOnAsync(t, tenant, key, header, payload, ttl, cancellationToken));
             return (await Task.WhenAll(sends).ConfigureAwait(false)).All(ok => ok);
         }
 
-        // One: the first success acknowledges; the others finish in the background from the same (caller-owned) buffer,
-        // so wait for them too before the caller may reuse it.
-        var all = Task.WhenAll(sends);
-        while (sends.Count > 0)
+        // One: owners are tried in preference order until one stores the copy; the rest get theirs through the
+        // asynchronous queue (read back from the local store), so the caller's buffer is free as soon as this returns.
+        foreach (var (target, i) in targets.Select((t, i) => (t, i)))
         {
-            var done = await Task.WhenAny(sends).ConfigureAwait(false);
-            sends.Remove(done);
-            if (await done.ConfigureAwait(false))
+            if (await PutOnAsync(target, tenant, key, header, payload, ttl, cancellationToken).ConfigureAwait(false))
             {
-                await all.ConfigureAwait(false);
+                if (i < targets.Length - 1)
+                {
+                    _counters.Enqueued();
+                    await _queue.Writer.WriteAsync((tenant, key, ttl), cancellationToken).ConfigureAwait(false);
+                }
+
                 return true;
             }
         }
@@ -395,7 +397,10 @@ public sealed partial class ClusterNode : IAsyncDisposable
                 var payload = buffer.AsMemory(0, (int)info.PayloadLength);
                 foreach (var target in Owners(key).Where(m => m.NodeId != View.Self.NodeId))
                 {
-                    await PutOnAsync(target, tenant, key, header, payload, ttl, stop).ConfigureAwait(false);
+                    if (!await HasAsync(target, tenant, key, stop).ConfigureAwait(false))
+                    {
+                        await PutOnAsync(target, tenant, key, header, payload, ttl, stop).ConfigureAwait(false);
+                    }
                 }
             }
         }
@@ -504,6 +509,20 @@ public sealed partial class ClusterNode : IAsyncDisposable
         }
 
         LogRepaired(_logger, _counters.Repaired);
+    }
+
+    // A cheap EXISTS before sending 2 MiB: owners that already hold the block (a write-ack-one copy, a repair that
+    // raced) are skipped. An unreachable owner counts as lacking it; the PUT then fails and is counted.
+    private async Task<bool> HasAsync(ClusterMember owner, string tenant, BlockKey key, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return (await Client(owner).ExistsAsync(tenant, [key], cancellationToken).ConfigureAwait(false))[0];
+        }
+        catch (PeerDataException)
+        {
+            return false;
+        }
     }
 
     private PeerDataClient Client(ClusterMember member) =>
