@@ -21,12 +21,13 @@ public sealed class SimulatedEngine : IAsyncDisposable
     private readonly SharedMemoryPool _memory;
     private readonly string _path;
     private readonly byte[] _block;
-    private readonly string? _device;
+    private readonly EngineOptions _options;
+    private double _msPerToken = 0.5; // prefill speed, learned from this engine's own prefills (for lease ETAs)
     private string _poolId = "";
 
-    private SimulatedEngine(ReferenceModel model, KvTierClient client, string hashSeed, int vramBlocks, string path, string? device)
+    private SimulatedEngine(ReferenceModel model, KvTierClient client, string hashSeed, int vramBlocks, string path, EngineOptions options)
     {
-        _device = device;
+        _options = options;
         _model = model;
         _client = client;
         _hasher = new BlockHasher(hashSeed, model.Geometry.BlockTokens);
@@ -38,14 +39,10 @@ public sealed class SimulatedEngine : IAsyncDisposable
     }
 
     /// <summary>Creates the pool file and registers it with the sidecar.</summary>
-    /// <param name="device">
-    /// The prefill profile's device: when set, the engine asks the sidecar for a fetch-vs-recompute plan with each Lookup,
-    /// follows it, and reports its real prefill and onload times back (ReportTiming). Null: fetch whatever is cached.
-    /// </param>
     public static async Task<SimulatedEngine> StartAsync(ReferenceModel model, KvTierClient client, string hashSeed, int vramBlocks,
-        string poolPath, string? device = null, CancellationToken cancellationToken = default)
+        string poolPath, EngineOptions? options = null, CancellationToken cancellationToken = default)
     {
-        var engine = new SimulatedEngine(model, client, hashSeed, vramBlocks, poolPath, device);
+        var engine = new SimulatedEngine(model, client, hashSeed, vramBlocks, poolPath, options ?? new EngineOptions());
         engine._poolId = await client.RegisterPoolAsync(engine._spec.Geometry, Rpc.PoolLayout.VllmPaged, vramBlocks, poolPath,
             Environment.ProcessId, cancellationToken).ConfigureAwait(false);
         return engine;
@@ -68,54 +65,26 @@ public sealed class SimulatedEngine : IAsyncDisposable
         }
 
         // 2. KvTier: the longest cached continuation, onloaded into freshly allocated slots.
-        var onloaded = 0;
-        var offloaded = 0;
-        var decision = "none";
-        var onloadMs = 0.0;
         var onloadedBlocks = new List<(int Block, int Slot)>();
-        if (vram < keys.Length)
+        var (onloaded, offloaded, decision, onloadMs) = vram < keys.Length
+            ? await LoadFromTierAsync(tokens, keys, vram, kv, onloadedBlocks, cancellationToken).ConfigureAwait(false)
+            : (0, 0, "none", 0.0);
+
+        // 2b. Fleet-wide single-flight: if another engine is already computing this prompt, wait for it and fetch.
+        var leaseHeld = false;
+        for (var round = 0; _options.SingleFlight && vram + onloaded < keys.Length && round < 50; round++)
         {
-            var plan = _device is null ? null : new Rpc.PlanOptions
+            var eta = (uint)Math.Ceiling((tokens.Length - (vram + onloaded) * _model.Geometry.BlockTokens) * _msPerToken * 1.5);
+            var lease = await _client.BeginPrefillAsync(keys[^1], _options.EngineId, eta, cancellationToken).ConfigureAwait(false);
+            if (lease.Acquired)
             {
-                Model = _model.Preset.Name,
-                Device = _device,
-                PromptTokens = (uint)(tokens.Length - vram * _model.Geometry.BlockTokens),
-            };
-            var lookup = await _client.LookupAsync(keys[vram..], plan, cancellationToken).ConfigureAwait(false);
-            decision = lookup.Plan?.Decision ?? "fetch";
-            var fetch = lookup.Plan is { } p ? (int)p.FetchBlocks : lookup.Prefix;
-            var wanted = new List<(BlockKey Key, int Slot)>();
-            for (var i = 0; i < fetch; i++)
-            {
-                var (slot, evictedCount) = await AllocateAsync(cancellationToken).ConfigureAwait(false);
-                offloaded += evictedCount;
-                if (slot < 0)
-                {
-                    break;
-                }
-
-                wanted.Add((keys[vram + i], slot));
-                _vram.Pin(keys[vram + i]);
+                leaseHeld = true;
+                break;
             }
 
-            var onloadWatch = Stopwatch.StartNew();
-            var results = wanted.Count == 0 ? [] : await _client.OnloadAsync(_poolId, wanted, cancellationToken).ConfigureAwait(false);
-            onloadMs = onloadWatch.Elapsed.TotalMilliseconds;
-            for (var i = 0; i < wanted.Count; i++)
-            {
-                // Only a leading run of OK blocks is usable: a gap means recomputing from there.
-                if (results[i] == Rpc.BlockResult.Ok && onloaded == i)
-                {
-                    _vram.Insert(wanted[i].Key, wanted[i].Slot);
-                    LoadIntoKv(kv, vram + i, wanted[i].Slot);
-                    onloadedBlocks.Add((vram + i, wanted[i].Slot));
-                    onloaded++;
-                }
-                else
-                {
-                    _vram.Release(wanted[i].Slot);
-                }
-            }
+            await Task.Delay(TimeSpan.FromMilliseconds(Math.Clamp(lease.EtaRemainingMs, 10, 200)), cancellationToken).ConfigureAwait(false);
+            var more = await LoadFromTierAsync(tokens, keys, vram + onloaded, kv, onloadedBlocks, cancellationToken).ConfigureAwait(false);
+            (onloaded, offloaded, decision, onloadMs) = (onloaded + more.Onloaded, offloaded + more.Offloaded, more.Decision, onloadMs + more.OnloadMs);
         }
 
         // 3. Prefill only what was not cached.
@@ -123,14 +92,18 @@ public sealed class SimulatedEngine : IAsyncDisposable
         var prefillWatch = Stopwatch.StartNew();
         _model.Prefill(tokens, cachedTokens, kv);
         var prefillMs = prefillWatch.Elapsed.TotalMilliseconds;
+        if (tokens.Length > cachedTokens)
+        {
+            _msPerToken = 0.7 * _msPerToken + 0.3 * prefillMs / (tokens.Length - cachedTokens);
+        }
         var ttft = watch.Elapsed;
-        if (_device is not null)
+        if (_options.Device is not null)
         {
             // What really happened teaches the sidecar's cost model.
             await _client.ReportTimingAsync(new Rpc.TimingReport
             {
                 Model = _model.Preset.Name,
-                Device = _device,
+                Device = _options.Device,
                 PrefillTokens = (uint)(tokens.Length - cachedTokens),
                 CachedTokens = (uint)cachedTokens,
                 PrefillMs = prefillMs,
@@ -140,6 +113,7 @@ public sealed class SimulatedEngine : IAsyncDisposable
         }
 
         // 4. Keep the new full blocks in the pool (evicting, and offloading, what has to make room).
+        var computed = new List<(BlockKey Key, int Slot)>();
         for (var b = vram + onloaded; b < keys.Length; b++)
         {
             var (slot, evictedCount) = await AllocateAsync(cancellationToken).ConfigureAwait(false);
@@ -157,10 +131,75 @@ public sealed class SimulatedEngine : IAsyncDisposable
 
             _vram.Insert(keys[b], slot);
             _vram.Pin(keys[b]);
+            computed.Add((keys[b], slot));
+        }
+
+        // Write-through: the tier gets what was just computed at once (other engines may be waiting for it), then the
+        // lease is released.
+        if (_options.WriteThrough && computed.Count > 0)
+        {
+            var stored = await _client.OffloadAsync(_poolId, computed, cancellationToken: cancellationToken).ConfigureAwait(false);
+            offloaded += stored.Count(r => r == Rpc.BlockResult.Ok);
+        }
+
+        if (leaseHeld)
+        {
+            await _client.EndPrefillAsync(keys[^1], _options.EngineId, cancellationToken).ConfigureAwait(false);
         }
 
         var (verified, mismatched) = verify ? Verify(tokens, kv, onloadedBlocks) : (0, 0);
         return new EngineRequestResult(tokens.Length, vram, onloaded, tokens.Length - cachedTokens, offloaded, ttft, verified, mismatched, decision);
+    }
+
+    // Looks up the chain from block `from`, onloads the leading cached run the plan says to fetch, and loads it into kv.
+    private async Task<(int Onloaded, int Offloaded, string Decision, double OnloadMs)> LoadFromTierAsync(int[] tokens, BlockKey[] keys,
+        int from, KvBuffer kv, List<(int Block, int Slot)> onloadedBlocks, CancellationToken cancellationToken)
+    {
+        var onloaded = 0;
+        var offloaded = 0;
+        var plan = _options.Device is null ? null : new Rpc.PlanOptions
+        {
+            Model = _model.Preset.Name,
+            Device = _options.Device,
+            PromptTokens = (uint)(tokens.Length - from * _model.Geometry.BlockTokens),
+        };
+        var lookup = await _client.LookupAsync(keys[from..], plan, cancellationToken).ConfigureAwait(false);
+        var decision = lookup.Plan?.Decision ?? "fetch";
+        var fetch = lookup.Plan is { } p ? (int)p.FetchBlocks : lookup.Prefix;
+        var wanted = new List<(BlockKey Key, int Slot)>();
+        for (var i = 0; i < fetch; i++)
+        {
+            var (slot, evictedCount) = await AllocateAsync(cancellationToken).ConfigureAwait(false);
+            offloaded += evictedCount;
+            if (slot < 0)
+            {
+                break;
+            }
+
+            wanted.Add((keys[from + i], slot));
+            _vram.Pin(keys[from + i]);
+        }
+
+        var onloadWatch = Stopwatch.StartNew();
+        var results = wanted.Count == 0 ? [] : await _client.OnloadAsync(_poolId, wanted, cancellationToken).ConfigureAwait(false);
+        var onloadMs = onloadWatch.Elapsed.TotalMilliseconds;
+        for (var i = 0; i < wanted.Count; i++)
+        {
+            // Only a leading run of OK blocks is usable: a gap means recomputing from there.
+            if (results[i] == Rpc.BlockResult.Ok && onloaded == i)
+            {
+                _vram.Insert(wanted[i].Key, wanted[i].Slot);
+                LoadIntoKv(kv, from + i, wanted[i].Slot);
+                onloadedBlocks.Add((from + i, wanted[i].Slot));
+                onloaded++;
+            }
+            else
+            {
+                _vram.Release(wanted[i].Slot);
+            }
+        }
+
+        return (onloaded, offloaded, decision, onloadMs);
     }
 
     /// <inheritdoc/>

@@ -71,7 +71,7 @@ internal static class EngineSimCommand
         bool verify, string? device, CancellationToken ct)
     {
         var poolPath = Path.Combine(Directory.Exists("/dev/shm") ? "/dev/shm" : Path.GetTempPath(), $"kvtier-engine-sim-{Environment.ProcessId}");
-        await using var engine = await SimulatedEngine.StartAsync(model, client, "0", slots, poolPath, device, ct).ConfigureAwait(false);
+        await using var engine = await SimulatedEngine.StartAsync(model, client, "0", slots, poolPath, new EngineOptions { Device = device }, ct).ConfigureAwait(false);
         var c = CultureInfo.InvariantCulture;
         Console.Out.WriteLine(string.Create(c, $"engine-sim: {model.Preset.Name}, {slots} pool blocks, {conversations} conversations, sidecar {client.Server}"));
         Console.Out.WriteLine("request  tokens  vram  plan       onloaded  computed  offloaded  ttft_ms");
