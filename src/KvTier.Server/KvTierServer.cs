@@ -63,6 +63,9 @@ public sealed class KvTierServer : IAsyncDisposable
         loggerFactory ??= NullLoggerFactory.Instance;
         var logger = loggerFactory.CreateLogger<KvTierServer>();
         WarnUnavailable(options, logger);
+        // Asking for CUDA on a node without a GPU is a configuration error: say so before allocating anything.
+        var accelerator = Transfer.AcceleratorChoice.Resolve(Transfer.AcceleratorChoice.Parse(options.Accelerator));
+        Log.Accelerator(logger, accelerator.ToString().ToLowerInvariant());
 
         Log.CreatingStore(logger, options.Memory, options.MaxBlock, options.SsdDir ?? "none");
         var store = new BlockStore(options.ToStoreOptions(), TimeProvider.System, loggerFactory.CreateLogger<BlockStore>());

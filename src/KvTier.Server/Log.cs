@@ -23,4 +23,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 11, Level = LogLevel.Warning, Message = "block {Key} failed verification on {Method}; nothing was sent")]
     public static partial void CorruptBlock(ILogger logger, string key, string method);
+
+    [LoggerMessage(EventId = 9, Level = LogLevel.Information, Message = "transfer accelerator: {Accelerator} (shared-memory pools move on the host path)")]
+    public static partial void Accelerator(ILogger logger, string accelerator);
 }
