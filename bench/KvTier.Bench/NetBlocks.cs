@@ -1,44 +1,25 @@
-using System.Security.Cryptography;
 using KvTier.Core;
 
 namespace KvTier.Bench;
 
 /// <summary>
-/// The benchmark's blocks: distinct random payloads in one pinned, pre-touched array (the socket baseline sends from
-/// it, the fills copy it into node A and redis) and a key for each.
+/// The net benchmark's blocks: distinct random payloads in one pinned, pre-touched arena (the socket baseline sends
+/// from it, the fills copy it into node A and redis) and a key for each.
 /// </summary>
-internal sealed class NetBlocks
+internal sealed class NetBlocks(int count, int blockBytes, int seed)
 {
-    private readonly byte[] _bytes;
+    private readonly Arena _arena = new(count, blockBytes, seed);
 
-    public NetBlocks(int count, int blockBytes, int seed)
-    {
-        Count = count;
-        BlockBytes = blockBytes;
-        _bytes = GC.AllocateUninitializedArray<byte>(checked(count * blockBytes), pinned: true);
-        new Random(seed).NextBytes(_bytes);
-        Keys = Enumerable.Range(0, count).Select(Key).ToArray();
-    }
+    public int Count => _arena.Slots;
 
-    public int Count { get; }
+    public int BlockBytes => _arena.SlotBytes;
 
-    public int BlockBytes { get; }
+    public long TotalBytes => _arena.Bytes;
 
-    public long TotalBytes => _bytes.LongLength;
+    public BlockKey[] Keys { get; } = Enumerable.Range(0, count).Select(i => BenchKeys.Of("net", 0, i)).ToArray();
 
-    public BlockKey[] Keys { get; }
-
-    public ReadOnlyMemory<byte> Block(int i) => _bytes.AsMemory(i * BlockBytes, BlockBytes);
+    public ReadOnlyMemory<byte> Block(int i) => _arena.SlotMemory(i);
 
     /// <summary>Blocks <paramref name="first"/> .. <paramref name="first"/> + <paramref name="count"/>, back to back.</summary>
-    public ReadOnlyMemory<byte> Run(int first, int count) => _bytes.AsMemory(first * BlockBytes, count * BlockBytes);
-
-    private static BlockKey Key(int i)
-    {
-        Span<byte> bytes = stackalloc byte[BlockKey.Size];
-        BitConverter.TryWriteBytes(bytes, i);
-        BitConverter.TryWriteBytes(bytes[4..], 0x6e65742d62656e63L); // "net-benc": apart from the other scenarios' keys
-        SHA256.HashData(bytes[..12], bytes);
-        return new BlockKey(bytes);
-    }
+    public ReadOnlyMemory<byte> Run(int first, int count) => _arena.Run(first, count);
 }

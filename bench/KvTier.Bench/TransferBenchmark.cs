@@ -90,7 +90,7 @@ public static class TransferBenchmark
     // One batch of every slot through the pipeline; GB/s of block bytes.
     private static double Move(TransferPipeline pipeline, RegisteredPool pool, int[] slots, int pass, bool offload)
     {
-        var blocks = slots.Select(s => (Key(pass, s), s)).ToArray();
+        var blocks = slots.Select(s => (BenchKeys.Of("transfer", pass, s), s)).ToArray();
         var watch = Stopwatch.StartNew();
         var results = offload
             ? pipeline.OffloadAsync(Tenant, pool, blocks, null, CancellationToken.None).GetAwaiter().GetResult()
@@ -110,14 +110,5 @@ public static class TransferBenchmark
         var source = pool.Memory.Pointer;
         return Throughput.Measure(destination.Slots, blockBytes,
             i => new ReadOnlySpan<byte>(source + (long)i * blockBytes, blockBytes).CopyTo(destination.Slot(i)));
-    }
-
-    private static BlockKey Key(int pass, int slot)
-    {
-        Span<byte> bytes = stackalloc byte[BlockKey.Size];
-        BitConverter.TryWriteBytes(bytes, pass);
-        BitConverter.TryWriteBytes(bytes[4..], slot);
-        System.Security.Cryptography.SHA256.HashData(bytes[..8], bytes);
-        return new BlockKey(bytes);
     }
 }
