@@ -12,7 +12,6 @@ namespace KvTier.Server;
 internal sealed class ClusterParts : IAsyncDisposable
 {
     private IMembership? _membership;
-    private ClusterProbe? _probe;
 
     public ClusterRuntime Runtime { get; } = new();
 
@@ -56,8 +55,8 @@ internal sealed class ClusterParts : IAsyncDisposable
         }
         else
         {
-            _probe = new ClusterProbe();
-            _membership = new StaticMembership(self, options.Peers, _probe.ProbeAsync, logger: loggerFactory.CreateLogger<StaticMembership>());
+            _membership = new StaticMembership(self, options.Peers, new ClusterProbe(Runtime).ProbeAsync,
+                logger: loggerFactory.CreateLogger<StaticMembership>());
             Runtime.MembershipKind = "static";
         }
 
@@ -87,7 +86,6 @@ internal sealed class ClusterParts : IAsyncDisposable
             await _membership.DisposeAsync().ConfigureAwait(false);
         }
 
-        _probe?.Dispose();
         Runtime.Dispose();
         if (Runtime.DataServer is { } server)
         {

@@ -1,41 +1,30 @@
-using System.Collections.Concurrent;
-using Grpc.Net.Client;
 using KvTier.Cluster.Membership;
 using Rpc = KvTier.Protos.V1;
 
 namespace KvTier.Server;
 
 /// <summary>Asks a member, by its gRPC endpoint, who it is (static membership's probe).</summary>
-internal sealed class ClusterProbe : IDisposable
+internal sealed class ClusterProbe(ClusterRuntime runtime)
 {
-    private readonly ConcurrentDictionary<string, GrpcChannel> _channels = new();
-
     public async Task<ClusterMember> ProbeAsync(string endpoint, CancellationToken cancellationToken)
     {
-        var channel = _channels.GetOrAdd(endpoint, e => GrpcChannel.ForAddress(e.Contains("://", StringComparison.Ordinal) ? e : "http://" + e));
+        var info = await InfoAsync(runtime, endpoint, cancellationToken).ConfigureAwait(false);
+        return new ClusterMember(info.NodeId, info.GrpcEndpoint, info.DataEndpoint, info.SeedFingerprint, (long)info.CapacityBytes);
+    }
+
+    /// <summary><c>Cluster/Info</c> of a member; a failed call drops the member's channel so the next one starts fresh.</summary>
+    public static async Task<Rpc.NodeInfo> InfoAsync(ClusterRuntime runtime, string endpoint, CancellationToken cancellationToken)
+    {
+        var channel = runtime.ChannelTo(endpoint);
         try
         {
-            var info = await new Rpc.Cluster.ClusterClient(channel).InfoAsync(new Rpc.InfoRequest(), cancellationToken: cancellationToken).ConfigureAwait(false);
-            return new ClusterMember(info.NodeId, info.GrpcEndpoint, info.DataEndpoint, info.SeedFingerprint, (long)info.CapacityBytes);
+            return await new Rpc.Cluster.ClusterClient(channel).InfoAsync(new Rpc.InfoRequest(), cancellationToken: cancellationToken)
+                .ConfigureAwait(false);
         }
         catch
         {
-            // A channel that failed to connect backs off before trying again; a member that just came up should be seen
-            // at the next probe, so start over with a fresh channel.
-            if (_channels.TryRemove(KeyValuePair.Create(endpoint, channel)))
-            {
-                channel.Dispose();
-            }
-
+            runtime.Forget(endpoint, channel);
             throw;
-        }
-    }
-
-    public void Dispose()
-    {
-        foreach (var channel in _channels.Values)
-        {
-            channel.Dispose();
         }
     }
 }

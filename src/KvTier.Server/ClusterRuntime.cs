@@ -26,8 +26,24 @@ public sealed class ClusterRuntime : IDisposable
     /// <summary>The peer data plane this node serves.</summary>
     public PeerDataServer? DataServer { get; internal set; }
 
-    /// <summary>A reused gRPC channel to another member (for requests forwarded to a block's owner).</summary>
-    public GrpcChannel ChannelTo(string grpcEndpoint) => _channels.GetOrAdd(grpcEndpoint, GrpcChannel.ForAddress);
+    /// <summary>
+    /// A reused gRPC channel to another member (<c>http://host:port</c> or a bare <c>host:port</c>): probes, status and
+    /// requests forwarded to a block's owner share one channel per member.
+    /// </summary>
+    public GrpcChannel ChannelTo(string grpcEndpoint) =>
+        _channels.GetOrAdd(grpcEndpoint, e => GrpcChannel.ForAddress(e.Contains("://", StringComparison.Ordinal) ? e : "http://" + e));
+
+    /// <summary>
+    /// Drops a channel whose call failed: a channel that failed to connect backs off before trying again, and a member
+    /// that just came (back) up should be reached at once with a fresh one.
+    /// </summary>
+    public void Forget(string grpcEndpoint, GrpcChannel channel)
+    {
+        if (_channels.TryRemove(KeyValuePair.Create(grpcEndpoint, channel)))
+        {
+            channel.Dispose();
+        }
+    }
 
     /// <inheritdoc/>
     public void Dispose()

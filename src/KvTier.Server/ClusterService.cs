@@ -29,39 +29,30 @@ internal sealed class ClusterService(ClusterRuntime cluster, IBlockStore store, 
         };
         var self = cluster.Self ?? throw new RpcException(new Status(StatusCode.Unavailable, "this node is still starting: retry"));
         var view = cluster.Node?.View ?? ClusterView.Alone(self);
-        var probe = new ClusterProbe();
-        using (probe)
+        // Ask every member for its counters in parallel; a member that does not answer is shown down.
+        var members = await Task.WhenAll(view.Members.Select(async m =>
         {
-            // Ask every member for its counters in parallel; a member that does not answer is shown down.
-            var members = await Task.WhenAll(view.Members.Select(async m =>
+            var status = new Rpc.MemberStatus { Node = Describe(m), Up = !view.Down.Contains(m.NodeId), Self = m.NodeId == self.NodeId };
+            if (status.Self)
             {
-                var status = new Rpc.MemberStatus { Node = Describe(m), Up = !view.Down.Contains(m.NodeId), Self = m.NodeId == self.NodeId };
-                if (status.Self)
-                {
-                    status.Node = (await Info(new Rpc.InfoRequest(), context).ConfigureAwait(false)).Clone();
-                    return status;
-                }
-
-                try
-                {
-                    using var deadline = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken);
-                    deadline.CancelAfter(TimeSpan.FromSeconds(2));
-                    var channel = Grpc.Net.Client.GrpcChannel.ForAddress(m.GrpcEndpoint);
-                    using (channel)
-                    {
-                        status.Node = await new Rpc.Cluster.ClusterClient(channel).InfoAsync(new Rpc.InfoRequest(), cancellationToken: deadline.Token)
-                            .ConfigureAwait(false);
-                    }
-                }
-                catch (Exception e) when (e is RpcException or OperationCanceledException or HttpRequestException)
-                {
-                    status.Up = false;
-                }
-
+                status.Node = await Info(new Rpc.InfoRequest(), context).ConfigureAwait(false);
                 return status;
-            })).ConfigureAwait(false);
-            response.Members.AddRange(members);
-        }
+            }
+
+            try
+            {
+                using var deadline = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken);
+                deadline.CancelAfter(TimeSpan.FromSeconds(2));
+                status.Node = await ClusterProbe.InfoAsync(cluster, m.GrpcEndpoint, deadline.Token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is RpcException or OperationCanceledException or HttpRequestException)
+            {
+                status.Up = false;
+            }
+
+            return status;
+        })).ConfigureAwait(false);
+        response.Members.AddRange(members);
 
         if (cluster.Node is { } node)
         {

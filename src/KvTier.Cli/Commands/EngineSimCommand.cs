@@ -59,7 +59,7 @@ internal static class EngineSimCommand
             }
 
             await using var sidecar = parse.GetValue(server) is null ? await StartEmbeddedAsync(ct).ConfigureAwait(false) : null;
-            var address = sidecar?.Address ?? ParseServer(parse.GetValue(server)!);
+            var address = sidecar?.Address ?? ClientFlags.ParseServer(parse.GetValue(server)!);
             using var client = new KvTierClient(address, parse.GetValue(apiKey) ?? Environment.GetEnvironmentVariable("KVTIER_API_KEY"));
             var profile = parse.GetValue(device) is { } d && d != "none" ? d : null;
             return await RunAsync(model, client, n, slots, convs, parse.GetValue(seed), parse.GetValue(verify), profile, ct).ConfigureAwait(false);
@@ -108,9 +108,4 @@ internal static class EngineSimCommand
     private static async Task<KvTierServer> StartEmbeddedAsync(CancellationToken ct) =>
         await KvTierServer.StartAsync(new ServerOptions { Listen = "127.0.0.1:0", Memory = "256MiB", MaxBlock = "4MiB", Staging = "16MiB" }, ct: ct)
             .ConfigureAwait(false);
-
-    private static Uri ParseServer(string text) =>
-        Uri.TryCreate(text.Contains("://", StringComparison.Ordinal) ? text : "http://" + text, UriKind.Absolute, out var uri)
-            ? uri
-            : throw new UsageException($"--server '{text}' is not an address: give http://host:port.");
 }

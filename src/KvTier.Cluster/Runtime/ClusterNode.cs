@@ -87,6 +87,13 @@ public sealed partial class ClusterNode : IAsyncDisposable
     /// <summary>The owners of <paramref name="key"/> among live members, best first.</summary>
     public ClusterMember[] Owners(in BlockKey key) => Rendezvous.OwnersOf(key, View.Live, _options.Replicas);
 
+    // The owners a copy is sent to or fetched from: every owner but this node.
+    private ClusterMember[] OtherOwners(in BlockKey key)
+    {
+        var self = View.Self.NodeId;
+        return Array.FindAll(Owners(key), m => m.NodeId != self);
+    }
+
     /// <summary>
     /// Replicates a block this node just stored. With <see cref="WriteAck.Local"/> it is queued (waiting while the queue
     /// is full); otherwise it is sent now from <paramref name="payload"/> and the call returns once one or all owners
@@ -95,7 +102,7 @@ public sealed partial class ClusterNode : IAsyncDisposable
     public async Task<bool> ReplicateAsync(string tenant, BlockKey key, ReadOnlyMemory<byte> payload, ulong geometryFingerprint, TimeSpan? ttl,
         CancellationToken cancellationToken)
     {
-        var targets = Owners(key).Where(m => m.NodeId != View.Self.NodeId).ToArray();
+        var targets = OtherOwners(key);
         if (_options.WriteAck == WriteAck.Local || targets.Length == 0)
         {
             if (targets.Length > 0)
@@ -151,13 +158,8 @@ public sealed partial class ClusterNode : IAsyncDisposable
                 continue;
             }
 
-            foreach (var owner in Owners(keys[i]))
+            foreach (var owner in OtherOwners(keys[i]))
             {
-                if (owner.NodeId == View.Self.NodeId)
-                {
-                    continue;
-                }
-
                 if (!perPeer.TryGetValue(owner.NodeId, out var entry))
                 {
                     perPeer[owner.NodeId] = entry = (owner, []);
@@ -243,7 +245,7 @@ public sealed partial class ClusterNode : IAsyncDisposable
 
     private async Task<BlockStatus> FetchCoreAsync(string tenant, BlockKey key, CancellationToken cancellationToken)
     {
-        var owners = Owners(key).Where(m => m.NodeId != View.Self.NodeId).ToArray();
+        var owners = OtherOwners(key);
         if (owners.Length == 0)
         {
             return BlockStatus.NotFound;
@@ -395,7 +397,7 @@ public sealed partial class ClusterNode : IAsyncDisposable
 
                 var header = new BlockHeader(info.GeometryFingerprint, info.PayloadLength, info.PayloadChecksum, info.CreatedUnixMs, info.ExpiresUnixMs);
                 var payload = buffer.AsMemory(0, (int)info.PayloadLength);
-                foreach (var target in Owners(key).Where(m => m.NodeId != View.Self.NodeId))
+                foreach (var target in OtherOwners(key))
                 {
                     if (!await HasAsync(target, tenant, key, stop).ConfigureAwait(false))
                     {
@@ -444,7 +446,7 @@ public sealed partial class ClusterNode : IAsyncDisposable
         var perOwner = new Dictionary<string, (ClusterMember Member, List<(string Tenant, BlockKey Key)> Blocks)>();
         foreach (var block in _store.ListBlocks())
         {
-            foreach (var owner in Owners(block.Key).Where(o => o.NodeId != View.Self.NodeId))
+            foreach (var owner in OtherOwners(block.Key))
             {
                 if (!perOwner.TryGetValue(owner.NodeId, out var entry))
                 {
