@@ -60,6 +60,8 @@ internal sealed class ClusterService(ClusterRuntime cluster, IBlockStore store, 
             response.ReplicatedBlocks = (ulong)node.Replicated;
             response.ReplicationFailures = (ulong)node.ReplicationFailures;
             response.RemoteFetches = (ulong)node.RemoteFetches;
+            response.RemoteFetchMisses = (ulong)node.RemoteFetchMisses;
+            response.HedgedFetches = (ulong)node.HedgedFetches;
         }
 
         return response;

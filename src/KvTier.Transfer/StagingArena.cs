@@ -44,9 +44,6 @@ public sealed unsafe class StagingArena : IDisposable
     /// <summary>Bytes of staging.</summary>
     public long Bytes { get; }
 
-    /// <summary>Start of the arena (for page-locking it with an accelerator).</summary>
-    public nint Address => (nint)_memory;
-
     /// <summary>Bytes currently leased.</summary>
     public long LeasedBytes
     {

@@ -78,6 +78,27 @@ public sealed class ClusterNodeTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task A_miss_then_a_hanging_owner_ends_in_a_clean_miss_without_hedging_past_the_last_owner()
+    {
+        using var emptyStore = TestBlocks.Store();
+        await using var emptyServer = TestBlocks.Server(emptyStore);
+        var self = Member("self", "127.0.0.1:1");
+        var empty = Member("empty", emptyServer.Endpoint.ToString());
+        var slow = Member("slow", _hang.Endpoint.ToString());
+        await using var membership = new FixedMembership(new ClusterView(self, [empty, self, slow], new HashSet<string>(), 1));
+        // The first owner misses at once; the fail-over to the hanging owner then outlives the first hedge interval.
+        await using var node = new ClusterNode(membership, _self,
+            new ClusterOptions { Replicas = 3, InitialHedgeDelay = TimeSpan.FromMilliseconds(50), RequestTimeout = TimeSpan.FromMilliseconds(500) },
+            TestBlocks.ClientOptions());
+        var key = Enumerable.Range(0, 400).Select(i => TestBlocks.Key(1000 + i))
+            .First(k => node.Owners(k).First(o => o.NodeId != "self").NodeId == "empty");
+
+        Assert.Equal(BlockStatus.NotFound, await node.FetchAsync(TestBlocks.Tenant, key).Guard());
+        Assert.Equal(0, node.HedgedFetches);
+        Assert.Equal(1, node.RemoteFetchMisses);
+    }
+
+    [Fact]
     public async Task Concurrent_fetches_of_one_block_share_one_transfer()
     {
         var self = Member("self", "127.0.0.1:1");

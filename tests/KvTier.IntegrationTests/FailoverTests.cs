@@ -65,7 +65,18 @@ public sealed class FailoverTests : IAsyncLifetime
         // Every acknowledged block is still served, byte for byte, by the survivors; lookups keep answering.
         foreach (var i in acknowledged)
         {
-            Assert.Equal(Payload(i), await b.GetAsync(Key(i)));
+            byte[]? got;
+            try
+            {
+                got = await b.GetAsync(Key(i));
+            }
+            catch (Grpc.Core.RpcException e)
+            {
+                Assert.Fail($"block {i} from node-b: {e.Status}\n{_nodes[1].Logs}");
+                throw;
+            }
+
+            Assert.Equal(Payload(i), got);
         }
 
         Assert.Equal(acknowledged.Count, (await c.LookupAsync(acknowledged.Select(Key).ToArray())).Prefix);

@@ -37,7 +37,7 @@ internal static class ClusterCommand
             text.AppendLine(c, $"{n.NodeId,-16} {state,-5} {n.DramBlocks,9} {ByteSize.Format((long)n.DramBytes),10}  {n.GrpcEndpoint} / {(n.DataEndpoint.Length == 0 ? "-" : n.DataEndpoint)}{self}");
         }
 
-        text.AppendLine(c, $"replication: {status.ReplicatedBlocks} copies stored, {status.ReplicationFailures} failed, {status.ReplicationQueue} queued; {status.RemoteFetches} remote fetches");
+        text.AppendLine(c, $"replication: {status.ReplicatedBlocks} copies stored, {status.ReplicationFailures} failed, {status.ReplicationQueue} queued; {status.RemoteFetches} remote fetches ({status.HedgedFetches} hedged, {status.RemoteFetchMisses} missed)");
         return text.ToString();
     }
 }

@@ -75,6 +75,12 @@ public sealed partial class ClusterNode : IAsyncDisposable
     /// <summary>Copies that could not be stored on a peer.</summary>
     public long ReplicationFailures => _counters.Failures;
 
+    /// <summary>Remote fetches that no owner could serve.</summary>
+    public long RemoteFetchMisses => _counters.FetchMisses;
+
+    /// <summary>Remote fetches that asked a second replica because the first was slower than the p95.</summary>
+    public long HedgedFetches => _counters.Hedges;
+
     /// <summary>Copies re-created on new owners after a member left.</summary>
     public long Repaired => _counters.Repaired;
 
@@ -256,15 +262,25 @@ public sealed partial class ClusterNode : IAsyncDisposable
         var attempts = new List<Task<BlockStatus>> { FetchFromAsync(owners[0], tenant, key, cancellationToken) };
         var next = 1;
         var missed = false;
+        Task? hedge = null;
         while (attempts.Count > 0)
         {
-            // Hedge: if the first replica is slower than the p95, ask the next one too; the first Ok wins.
-            var hedge = next < owners.Length ? Task.Delay(_latency.P95, cancellationToken) : null;
-            var done = hedge is null ? await Task.WhenAny(attempts).ConfigureAwait(false) : await Task.WhenAny([.. attempts, hedge]).ConfigureAwait(false);
+            // Hedge: if the replicas asked so far are slower than the p95, ask the next one too; the first Ok wins.
+            if (hedge is null && next < owners.Length)
+            {
+                hedge = Task.Delay(_latency.P95, cancellationToken);
+            }
+
+            var done = await Task.WhenAny(hedge is null ? attempts : [.. attempts, hedge]).ConfigureAwait(false);
             if (done == hedge)
             {
-                _counters.Hedged();
-                attempts.Add(FetchFromAsync(owners[next++], tenant, key, cancellationToken));
+                hedge = null;
+                if (next < owners.Length)
+                {
+                    _counters.Hedged();
+                    attempts.Add(FetchFromAsync(owners[next++], tenant, key, cancellationToken));
+                }
+
                 continue;
             }
 
@@ -294,7 +310,9 @@ public sealed partial class ClusterNode : IAsyncDisposable
 
             if (attempts.Count == 0 && next < owners.Length)
             {
+                // Every attempt so far failed: fail over at once, and give the new attempt a full hedge interval.
                 attempts.Add(FetchFromAsync(owners[next++], tenant, key, cancellationToken));
+                hedge = null;
             }
         }
 

@@ -13,9 +13,6 @@ public sealed class PoolRegistry(ILogger logger) : IDisposable
     private readonly ConcurrentDictionary<string, RegisteredPool> _pools = new();
     private long _next;
 
-    /// <summary>Pools currently registered (alive or not yet noticed dead).</summary>
-    public int Count => _pools.Count;
-
     /// <summary>Registers a mapped pool and returns it with its new id.</summary>
     public RegisteredPool Add(KvPoolSpec spec, IPoolMemory memory)
     {
