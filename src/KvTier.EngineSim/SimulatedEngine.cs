@@ -114,15 +114,10 @@ public sealed class SimulatedEngine : IAsyncDisposable
 
         // 4. Keep the new full blocks in the pool (evicting, and offloading, what has to make room).
         var computed = new List<(BlockKey Key, int Slot)>();
-        for (var b = vram + onloaded; b < keys.Length; b++)
+        var (newSlots, evictedCount) = await AllocateAsync(keys.Length - (vram + onloaded), cancellationToken).ConfigureAwait(false);
+        offloaded += evictedCount;
+        foreach (var (slot, b) in newSlots.Select((slot, i) => (slot, vram + onloaded + i)))
         {
-            var (slot, evictedCount) = await AllocateAsync(cancellationToken).ConfigureAwait(false);
-            offloaded += evictedCount;
-            if (slot < 0)
-            {
-                break;
-            }
-
             kv.ReadBlock(b, _block);
             unsafe
             {
@@ -156,7 +151,6 @@ public sealed class SimulatedEngine : IAsyncDisposable
         int from, KvBuffer kv, List<(int Block, int Slot)> onloadedBlocks, CancellationToken cancellationToken)
     {
         var onloaded = 0;
-        var offloaded = 0;
         var plan = _options.Device is null ? null : new Rpc.PlanOptions
         {
             Model = _model.Preset.Name,
@@ -166,18 +160,11 @@ public sealed class SimulatedEngine : IAsyncDisposable
         var lookup = await _client.LookupAsync(keys[from..], plan, cancellationToken).ConfigureAwait(false);
         var decision = lookup.Plan?.Decision ?? "fetch";
         var fetch = lookup.Plan is { } p ? (int)p.FetchBlocks : lookup.Prefix;
-        var wanted = new List<(BlockKey Key, int Slot)>();
-        for (var i = 0; i < fetch; i++)
+        var (slots, offloaded) = await AllocateAsync(fetch, cancellationToken).ConfigureAwait(false);
+        var wanted = slots.Select((slot, i) => (Key: keys[from + i], Slot: slot)).ToList();
+        foreach (var (key, _) in wanted)
         {
-            var (slot, evictedCount) = await AllocateAsync(cancellationToken).ConfigureAwait(false);
-            offloaded += evictedCount;
-            if (slot < 0)
-            {
-                break;
-            }
-
-            wanted.Add((keys[from + i], slot));
-            _vram.Pin(keys[from + i]);
+            _vram.Pin(key); // the request in flight keeps its blocks
         }
 
         var onloadWatch = Stopwatch.StartNew();
@@ -248,16 +235,27 @@ public sealed class SimulatedEngine : IAsyncDisposable
         kv.WriteBlock(block, _block);
     }
 
-    private async Task<(int Slot, int Offloaded)> AllocateAsync(CancellationToken cancellationToken)
+    // Slots for `count` new blocks (fewer when the whole pool is pinned). Blocks evicted to make room are offloaded in
+    // one batch before any of their slots is overwritten: this is the eviction path that feeds the tier.
+    private async Task<(List<int> Slots, int Offloaded)> AllocateAsync(int count, CancellationToken cancellationToken)
     {
-        var slot = _vram.Allocate(out var evicted);
-        if (evicted is not { } e)
+        var slots = new List<int>(count);
+        var evicted = new List<(BlockKey Key, int Slot)>();
+        while (slots.Count < count && _vram.Allocate(out var e) is var slot && slot >= 0)
         {
-            return (slot, 0);
+            slots.Add(slot);
+            if (e is { } block)
+            {
+                evicted.Add(block);
+            }
         }
 
-        // Offload before the slot is overwritten: this is the eviction path that feeds the tier.
-        var results = await _client.OffloadAsync(_poolId, [e], cancellationToken: cancellationToken).ConfigureAwait(false);
-        return (slot, results[0] == Rpc.BlockResult.Ok ? 1 : 0);
+        if (evicted.Count == 0)
+        {
+            return (slots, 0);
+        }
+
+        var results = await _client.OffloadAsync(_poolId, evicted, cancellationToken: cancellationToken).ConfigureAwait(false);
+        return (slots, results.Count(r => r == Rpc.BlockResult.Ok));
     }
 }
