@@ -61,6 +61,12 @@ internal static class CliApp
     public static int FromRpc(RpcException e, Uri address)
     {
         var server = address.GetLeftPart(UriPartial.Authority);
+        if (Find<System.Security.Authentication.AuthenticationException>(e.Status.DebugException) is { } tls)
+        {
+            return Fail(ExitCodes.Failure,
+                $"could not verify {server}'s TLS certificate: {tls.Message} Give --ca-file FILE (or KVTIER_CA_FILE) with the PEM certificate of its CA, or the certificate itself.");
+        }
+
         return e.StatusCode switch
         {
             StatusCode.NotFound => Fail(ExitCodes.NotFound, e.Status.Detail),
@@ -79,6 +85,20 @@ internal static class CliApp
         // One line: scripts and people read the first line of stderr.
         Console.Error.WriteLine("kvtier: " + message.ReplaceLineEndings(" "));
         return code;
+    }
+
+    private static T? Find<T>(Exception? e)
+        where T : Exception
+    {
+        for (; e is not null; e = e.InnerException)
+        {
+            if (e is T found)
+            {
+                return found;
+            }
+        }
+
+        return null;
     }
 
     private static string Innermost(RpcException e)

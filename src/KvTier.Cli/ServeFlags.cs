@@ -18,9 +18,10 @@ internal sealed class ServeFlags
 
     public ServeFlags(Command command)
     {
-        foreach (var setting in ServerSetting.All)
+        // Maps (API keys, quotas) have no flag: keys on a command line would show in every process listing.
+        foreach (var setting in ServerSetting.All.Where(s => s.Flag is not null))
         {
-            var option = new Option<string?>(setting.Flag) { Description = setting.Description };
+            var option = new Option<string?>(setting.Flag!) { Description = setting.Description };
             _settings.Add((setting, option));
             command.Options.Add(option);
         }

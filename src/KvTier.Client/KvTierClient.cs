@@ -8,7 +8,7 @@ using Rpc = KvTier.Protos.V1;
 namespace KvTier.Client;
 
 /// <summary>
-/// .NET client of a KvTier sidecar over gRPC (h2c for <c>http://</c> addresses). Blocks travel in 1 MiB chunks with an
+/// .NET client of a KvTier sidecar over gRPC (h2c for <c>http://</c> addresses, TLS for <c>https://</c>). Blocks travel in 1 MiB chunks with an
 /// XxHash3 checksum; received blocks are verified before any byte is handed out. Thread-safe; share one per server.
 /// Errors other than "not found" surface as <see cref="RpcException"/> with the server's status and message.
 /// </summary>
@@ -28,27 +28,47 @@ public sealed partial class KvTierClient : IDisposable
     /// <param name="server">An absolute http:// (h2c) or https:// address.</param>
     /// <param name="apiKey">Sent as <c>authorization: Bearer KEY</c> on every call when set.</param>
     public KvTierClient(Uri server, string? apiKey = null)
+        : this(server, new KvTierClientOptions { ApiKey = apiKey })
+    {
+    }
+
+    /// <summary>Connects (lazily) to <paramref name="server"/> with an API key and, for https://, extra trusted certificates.</summary>
+    /// <param name="server">An absolute http:// (h2c) or https:// (HTTP/2 over TLS) address.</param>
+    /// <param name="options">The API key and trust; see <see cref="KvTierClientOptions"/>.</param>
+    public KvTierClient(Uri server, KvTierClientOptions options)
     {
         ArgumentNullException.ThrowIfNull(server);
+        ArgumentNullException.ThrowIfNull(options);
         if (!server.IsAbsoluteUri || (server.Scheme != Uri.UriSchemeHttp && server.Scheme != Uri.UriSchemeHttps))
         {
-            throw new ArgumentException($"'{server}' is not a server address: give http://host:port (e.g. http://127.0.0.1:50051).", nameof(server));
+            throw new ArgumentException($"'{server}' is not a server address: give http://host:port or https://host:port (e.g. http://127.0.0.1:50051).", nameof(server));
         }
 
         Server = server;
-        _channel = GrpcChannel.ForAddress(server, new GrpcChannelOptions
+        var handler = new SocketsHttpHandler
         {
-            HttpHandler = new SocketsHttpHandler
-            {
-                EnableMultipleHttp2Connections = true,
-                InitialHttp2StreamWindowSize = StreamWindowBytes,
-            },
-            DisposeHttpClient = true,
-        });
+            EnableMultipleHttp2Connections = true,
+            InitialHttp2StreamWindowSize = StreamWindowBytes,
+        };
+        if (options.TrustedCertificates is { Count: > 0 } anchors)
+        {
+            handler.SslOptions.RemoteCertificateValidationCallback = CertificateTrust.Validator(anchors);
+        }
+
+        _channel = GrpcChannel.ForAddress(server, new GrpcChannelOptions { HttpHandler = handler, DisposeHttpClient = true });
         _rpc = new Rpc.KvTier.KvTierClient(_channel);
-        if (!string.IsNullOrEmpty(apiKey))
+        if (!string.IsNullOrEmpty(options.ApiKey) || !string.IsNullOrEmpty(options.Namespace))
         {
-            _headers = new Metadata { { "authorization", "Bearer " + apiKey } };
+            _headers = [];
+            if (!string.IsNullOrEmpty(options.ApiKey))
+            {
+                _headers.Add("authorization", "Bearer " + options.ApiKey);
+            }
+
+            if (!string.IsNullOrEmpty(options.Namespace))
+            {
+                _headers.Add("kvtier-namespace", options.Namespace);
+            }
         }
     }
 

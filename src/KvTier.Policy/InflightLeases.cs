@@ -17,7 +17,8 @@ public enum LeaseStatus
 /// <param name="EtaRemaining">Time until the holder expects the prefix to be cached (zero once past).</param>
 /// <param name="EtaOverdue">The holder is past its ETA but still renewing (slow, or about to expire).</param>
 /// <param name="ExpiresIn">Time until the lease lapses unless renewed.</param>
-public readonly record struct LeaseResult(LeaseStatus Status, string Holder, TimeSpan EtaRemaining, bool EtaOverdue, TimeSpan ExpiresIn);
+/// <param name="OverdueBy">How far past its ETA the holder is (zero while on time).</param>
+public readonly record struct LeaseResult(LeaseStatus Status, string Holder, TimeSpan EtaRemaining, bool EtaOverdue, TimeSpan ExpiresIn, TimeSpan OverdueBy = default);
 
 /// <summary>
 /// Single-flight for prefix prefills across the fleet, kept by the prefix's owner node: the first engine to miss a
@@ -181,7 +182,8 @@ public sealed class InflightLeases
         var etaLeft = lease.Eta - _time.GetElapsedTime(lease.StartedAt, now);
         var expiresIn = lease.Ttl - _time.GetElapsedTime(lease.RenewedAt, now);
         return new LeaseResult(
-            status, lease.Holder, etaLeft > TimeSpan.Zero ? etaLeft : TimeSpan.Zero, etaLeft < TimeSpan.Zero, expiresIn);
+            status, lease.Holder, etaLeft > TimeSpan.Zero ? etaLeft : TimeSpan.Zero, etaLeft < TimeSpan.Zero, expiresIn,
+            etaLeft < TimeSpan.Zero ? -etaLeft : TimeSpan.Zero);
     }
 
     /// <summary>One lease: ETA counts from <see cref="StartedAt"/>, the TTL from the last renewal.</summary>

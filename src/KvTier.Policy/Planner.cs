@@ -37,7 +37,9 @@ public sealed class Planner
     /// <see cref="LeaseStatus.BeingComputed"/>): wait for it and then fetch, or go ahead now. Waiting costs the
     /// holder's remaining ETA plus the best plan once its blocks are cached (<paramref name="whenReady"/>); going
     /// ahead costs the best plan now (<paramref name="now"/>). Waits when that is within
-    /// <see cref="PolicyOptions.WaitToleranceRatio"/> of going ahead; never waits on a holder past its ETA.
+    /// <see cref="PolicyOptions.WaitToleranceRatio"/> of going ahead. A holder past its ETA counts as about to finish
+    /// while it is late by less than <see cref="PolicyOptions.OverdueGraceRatio"/> of going ahead; later than that
+    /// it may be gone, and the waiter goes ahead.
     /// </summary>
     /// <exception cref="ArgumentException">The lease was acquired (the caller is the holder: it computes).</exception>
     public WaitDecision DecideWait(PlanRequest now, PlanRequest whenReady, LeaseResult lease)
@@ -48,18 +50,22 @@ public sealed class Planner
         }
 
         var proceed = Choose(now);
-        if (lease.EtaOverdue)
+        var grace = proceed.ChosenTtftMs * Options.OverdueGraceRatio;
+        var late = lease.OverdueBy.TotalMilliseconds;
+        if (lease.EtaOverdue && late >= grace)
         {
             return new WaitDecision(false, double.PositiveInfinity, proceed.ChosenTtftMs, proceed,
-                $"proceed: holder {lease.Holder} is past its ETA, it may be gone ({proceed.Reason})");
+                $"proceed: holder {lease.Holder} is {Ms(late)} past its ETA, over the {Ms(grace)} grace: it may be gone ({proceed.Reason})");
         }
 
         var ready = Choose(whenReady);
-        var wait = lease.EtaRemaining.TotalMilliseconds + ready.ChosenTtftMs;
+        // Within the grace a late holder is taken to finish by the grace's end.
+        var remaining = lease.EtaOverdue ? grace - late : lease.EtaRemaining.TotalMilliseconds;
+        var wait = remaining + ready.ChosenTtftMs;
         var limit = proceed.ChosenTtftMs * Options.WaitToleranceRatio;
         var shouldWait = wait <= limit;
         var reason = shouldWait
-            ? $"wait for {lease.Holder}: {Ms(lease.EtaRemaining.TotalMilliseconds)} then {Ms(ready.ChosenTtftMs)} = {Ms(wait)}, within {Options.WaitToleranceRatio.ToString(CultureInfo.InvariantCulture)}× of {Ms(proceed.ChosenTtftMs)} now"
+            ? $"wait for {lease.Holder}: {Ms(remaining)} then {Ms(ready.ChosenTtftMs)} = {Ms(wait)}, within {Options.WaitToleranceRatio.ToString(CultureInfo.InvariantCulture)}× of {Ms(proceed.ChosenTtftMs)} now"
             : $"proceed: waiting for {lease.Holder} takes {Ms(wait)}, over {Options.WaitToleranceRatio.ToString(CultureInfo.InvariantCulture)}× of {Ms(proceed.ChosenTtftMs)} now ({proceed.Reason})";
         return new WaitDecision(shouldWait, wait, proceed.ChosenTtftMs, proceed, reason);
     }

@@ -1,7 +1,9 @@
 using System.Buffers;
+using System.Diagnostics;
 using Google.Protobuf;
 using Grpc.Core;
 using KvTier.Core;
+using KvTier.Server.Auth;
 using KvTier.Store;
 using Rpc = KvTier.Protos.V1;
 
@@ -20,13 +22,10 @@ internal sealed partial class KvTierService
     {
         var key = ParseKey(context, request.Key, "key");
         var chunk = request.MaxChunkBytes == 0 ? MaxChunkBytes : (int)Math.Clamp(request.MaxChunkBytes, MinChunkBytes, MaxChunkBytes);
-        if (_cluster.Node is { } node && _store.Peek(Tenant, key, out _) == BlockStatus.NotFound)
-        {
-            // Not here: bring it from an owner into the local store (verified), then serve it like a local block.
-            await node.FetchAsync(Tenant, key).ConfigureAwait(false);
-        }
-
-        var (buffer, info) = Read(context, key);
+        var ns = await LocateAsync(CallScope.Of(context).Reads, key).ConfigureAwait(false) ?? throw Failed(context, BlockStatus.NotFound, key);
+        var readStarted = Stopwatch.GetTimestamp();
+        var (buffer, info) = Read(context, ns, key);
+        _metrics.LocalFetch(readStarted);
         try
         {
             var ct = context.CancellationToken;
@@ -45,6 +44,8 @@ internal sealed partial class KvTierService
                 var slice = buffer.AsMemory(offset, Math.Min(chunk, length - offset));
                 await responseStream.WriteAsync(new Rpc.GetResponse { Chunk = UnsafeByteOperations.UnsafeWrap(slice) }, ct).ConfigureAwait(false);
             }
+
+            _metrics.Get(length);
         }
         finally
         {
@@ -52,18 +53,57 @@ internal sealed partial class KvTierService
         }
     }
 
-    private (byte[] Buffer, BlockInfo Info) Read(ServerCallContext context, in BlockKey key)
+    /// <summary>
+    /// The namespace that holds <paramref name="key"/>: the first of <paramref name="reads"/> that has it here, else the
+    /// first an owner has (fetched into the local store, verified); null when none has it. With one namespace on a
+    /// single node there is nothing to choose: the read itself answers.
+    /// </summary>
+    private async Task<string?> LocateAsync(IReadOnlyList<string> reads, BlockKey key)
+    {
+        if (reads.Count == 1 && _cluster.Node is null)
+        {
+            return reads[0];
+        }
+
+        foreach (var ns in reads)
+        {
+            if (_store.Peek(ns, key, out _) == BlockStatus.Ok)
+            {
+                return ns;
+            }
+        }
+
+        if (_cluster.Node is { } node)
+        {
+            foreach (var ns in reads)
+            {
+                // Not here: bring it from an owner into the local store (verified), then serve it like a local block.
+                var fetchStarted = Stopwatch.GetTimestamp();
+                if (await node.FetchAsync(ns, key).ConfigureAwait(false) == BlockStatus.Ok)
+                {
+                    _metrics.PeerFetch(fetchStarted);
+                    return ns;
+                }
+            }
+
+            return reads[0]; // as before tenants: the read below answers (and counts the miss)
+        }
+
+        return null;
+    }
+
+    private (byte[] Buffer, BlockInfo Info) Read(ServerCallContext context, string ns, in BlockKey key)
     {
         for (var attempt = 0; attempt < ReadAttempts; attempt++)
         {
-            var status = _store.Peek(Tenant, key, out var peeked);
+            var status = _store.Peek(ns, key, out var peeked);
             if (status != BlockStatus.Ok)
             {
                 throw Failed(context, status, key);
             }
 
             var buffer = ArrayPool<byte>.Shared.Rent((int)peeked.PayloadLength);
-            status = _store.Get(Tenant, key, buffer, out var info);
+            status = _store.Get(ns, key, buffer, out var info);
             if (status == BlockStatus.Ok)
             {
                 return (buffer, info);

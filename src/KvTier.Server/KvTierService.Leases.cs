@@ -1,12 +1,16 @@
 using Grpc.Core;
 using KvTier.Core;
+using KvTier.Server.Auth;
 using Rpc = KvTier.Protos.V1;
 
 namespace KvTier.Server;
 
 internal sealed partial class KvTierService
 {
-    /// <summary>Takes (or renews) the in-flight lease on a prefix at its owner node, or says who is computing it.</summary>
+    /// <summary>
+    /// Takes (or renews) the in-flight lease on a prefix at its owner node, or says who is computing it. Leases are kept
+    /// per tenant: another tenant computing the same tokens is never seen.
+    /// </summary>
     public override async Task<Rpc.BeginPrefillResponse> BeginPrefill(Rpc.BeginPrefillRequest request, ServerCallContext context)
     {
         var key = ParseKey(context, request.PrefixKey, "prefix_key");
@@ -17,11 +21,12 @@ internal sealed partial class KvTierService
 
         if (LeaseOwner(key) is { } owner)
         {
+            // The owner admits the caller's own key, so the lease lands in the caller's tenant there too.
             return await new Rpc.KvTier.KvTierClient(_cluster.ChannelTo(owner))
-                .BeginPrefillAsync(request, cancellationToken: context.CancellationToken).ConfigureAwait(false);
+                .BeginPrefillAsync(request, CallScope.Forwarded(context), cancellationToken: context.CancellationToken).ConfigureAwait(false);
         }
 
-        var lease = _planning.Leases.TryAcquire(key, request.Holder, TimeSpan.FromMilliseconds(request.EtaMs));
+        var lease = _planning.Leases.TryAcquire(CallScope.Of(context).LeaseKey(key), request.Holder, TimeSpan.FromMilliseconds(request.EtaMs));
         return new Rpc.BeginPrefillResponse
         {
             Acquired = lease.Status == Policy.LeaseStatus.Acquired,
@@ -29,6 +34,7 @@ internal sealed partial class KvTierService
             EtaRemainingMs = (uint)Math.Ceiling(lease.EtaRemaining.TotalMilliseconds),
             EtaOverdue = lease.EtaOverdue,
             LeaseNode = _nodeId,
+            OverdueMs = (uint)Math.Ceiling(lease.OverdueBy.TotalMilliseconds),
         };
     }
 
@@ -39,10 +45,10 @@ internal sealed partial class KvTierService
         if (LeaseOwner(key) is { } owner)
         {
             return await new Rpc.KvTier.KvTierClient(_cluster.ChannelTo(owner))
-                .EndPrefillAsync(request, cancellationToken: context.CancellationToken).ConfigureAwait(false);
+                .EndPrefillAsync(request, CallScope.Forwarded(context), cancellationToken: context.CancellationToken).ConfigureAwait(false);
         }
 
-        return new Rpc.EndPrefillResponse { Released = _planning.Leases.Release(key, request.Holder) };
+        return new Rpc.EndPrefillResponse { Released = _planning.Leases.Release(CallScope.Of(context).LeaseKey(key), request.Holder) };
     }
 
     // In a cluster a prefix's lease lives at its first owner, so every engine that misses it meets the same lease.

@@ -1,12 +1,13 @@
 using Grpc.Core;
 using KvTier.Policy;
+using KvTier.Server.Auth;
 using Rpc = KvTier.Protos.V1;
 
 namespace KvTier.Server;
 
 internal sealed partial class KvTierService
 {
-    /// <summary>Teaches the cost model what a prefill or a fetch really took.</summary>
+    /// <summary>Teaches the caller's tenant's cost model what a prefill or a fetch really took.</summary>
     public override Task<Rpc.TimingAck> ReportTiming(Rpc.TimingReport request, ServerCallContext context)
     {
         var planner = PlannerFor(context, request.Model, request.Device);
@@ -73,6 +74,7 @@ internal sealed partial class KvTierService
 
         var tail = Math.Max(0, (int)options.PromptTokens - chainBlocks * planner.Cost.Geometry.BlockTokens);
         var plan = planner.Choose(new PlanRequest(chainBlocks, runs, options.LayerwiseOverlap, tail));
+        _metrics.Plan(plan.Decision, plan.RecomputeAllTtftMs, plan.ChosenTtftMs);
         return new Rpc.FetchPlan
         {
             Decision = plan.Decision.ToString().ToLowerInvariant(),
@@ -90,7 +92,7 @@ internal sealed partial class KvTierService
     {
         try
         {
-            return _planning.For(model, device);
+            return _planning.For(CallScope.Of(context).Tenant, model, device);
         }
         catch (ArgumentException e)
         {

@@ -14,6 +14,7 @@ internal sealed partial class KvTierService
     public override async Task<Rpc.PutResponse> Put(IAsyncStreamReader<Rpc.PutRequest> requestStream, ServerCallContext context)
     {
         var ct = context.CancellationToken;
+        var ns = Writes(context);
         if (!await requestStream.MoveNext(ct).ConfigureAwait(false) || requestStream.Current.Header is not { } header)
         {
             throw Reject(context, StatusCode.InvalidArgument, "header: the first message must carry the block header");
@@ -56,11 +57,11 @@ internal sealed partial class KvTierService
                     $"chunk: {received} payload bytes arrived but header.length is {length}: send exactly header.length bytes");
             }
 
-            var response = Store(context, header, key, buffer.AsSpan(0, length));
+            var response = Store(context, header, ns, key, buffer.AsSpan(0, length));
             if (_cluster.Node is { } node)
             {
                 TimeSpan? ttl = header.TtlSeconds == 0 ? null : TimeSpan.FromSeconds(header.TtlSeconds);
-                if (!await node.ReplicateAsync(Tenant, key, buffer.AsMemory(0, length), header.GeometryFingerprint, ttl, ct).ConfigureAwait(false))
+                if (!await node.ReplicateAsync(ns, key, buffer.AsMemory(0, length), header.GeometryFingerprint, ttl, ct).ConfigureAwait(false))
                 {
                     throw Reject(context, StatusCode.Unavailable,
                         $"write-ack {node.Options.WriteAck.ToString().ToLowerInvariant()}: the owners of block {key} did not all store it "
@@ -76,19 +77,23 @@ internal sealed partial class KvTierService
         }
     }
 
-    private Rpc.PutResponse Store(ServerCallContext context, Rpc.BlockHeader header, in BlockKey key, ReadOnlySpan<byte> payload)
+    private Rpc.PutResponse Store(ServerCallContext context, Rpc.BlockHeader header, string ns, in BlockKey key, ReadOnlySpan<byte> payload)
     {
         // The checksum is verified in the same pass that copies the payload into the log.
         TimeSpan? ttl = header.TtlSeconds == 0 ? null : TimeSpan.FromSeconds(header.TtlSeconds);
-        var status = _store.Put(Tenant, key, payload, header.GeometryFingerprint, ttl, header.HasChecksum ? header.Checksum : null);
+        var status = _store.Put(ns, key, payload, header.GeometryFingerprint, ttl, header.HasChecksum ? header.Checksum : null);
         if (status == BlockStatus.Corrupt)
         {
             throw Reject(context, StatusCode.DataLoss,
                 $"header.checksum: the payload does not hash to {header.Checksum:x16}; block {key} was not stored: resend it");
         }
 
-        return status == BlockStatus.Ok
-            ? new Rpc.PutResponse { StoredBytes = (ulong)payload.Length }
-            : throw Failed(context, status, key);
+        if (status != BlockStatus.Ok)
+        {
+            throw Failed(context, status, key);
+        }
+
+        _metrics.Put(payload.Length);
+        return new Rpc.PutResponse { StoredBytes = (ulong)payload.Length };
     }
 }

@@ -1,6 +1,8 @@
 using Google.Protobuf;
 using Grpc.Core;
 using KvTier.Core;
+using KvTier.Server.Auth;
+using KvTier.Server.Operations;
 using KvTier.Store;
 using Microsoft.Extensions.Logging;
 using Rpc = KvTier.Protos.V1;
@@ -10,13 +12,11 @@ namespace KvTier.Server;
 /// <summary>
 /// The <c>kvtier.v1.KvTier</c> service over the local block store. It holds no business logic: it checks requests,
 /// moves bytes between gRPC messages and pooled buffers, and maps <see cref="BlockStatus"/> to gRPC status codes.
-/// Every bad request ends in its own status; nothing here can take down other callers.
+/// Every bad request ends in its own status; nothing here can take down other callers. Each call works in the
+/// namespaces of its <see cref="CallScope"/> (the caller's tenant, and <c>shared</c> for reads).
 /// </summary>
 internal sealed partial class KvTierService : Rpc.KvTier.KvTierBase
 {
-    /// <summary>The only tenant until authentication lands.</summary>
-    internal const string Tenant = "default";
-
     /// <summary>Largest payload chunk per message, both ways (far below gRPC's message limit).</summary>
     internal const int MaxChunkBytes = 1 << 20;
 
@@ -29,16 +29,23 @@ internal sealed partial class KvTierService : Rpc.KvTier.KvTierBase
     private readonly string _seedFingerprint;
     private readonly ClusterRuntime _cluster;
     private readonly PlanningService _planning;
+    private readonly ServerMetrics _metrics;
 
-    public KvTierService(IBlockStore store, ServerOptions options, ClusterRuntime cluster, PlanningService planning, ILogger<KvTierService> logger)
+    public KvTierService(IBlockStore store, ServerOptions options, ClusterRuntime cluster, PlanningService planning, ServerMetrics metrics,
+        ILogger<KvTierService> logger)
     {
         _store = store;
+        _metrics = metrics;
         _cluster = cluster;
         _planning = planning;
         _logger = logger;
         _nodeId = options.NodeId;
         _seedFingerprint = BlockHasher.SeedFingerprintOf(options.HashSeed);
     }
+
+    // Where a call's writes go: its tenant, or shared for an admin key that asked for it.
+    private string Writes(ServerCallContext context) =>
+        CallScope.Of(context).WriteNamespace ?? throw Reject(context, StatusCode.PermissionDenied, CallScope.WriteDenied);
 
     private RpcException Reject(ServerCallContext context, StatusCode code, string detail)
     {

@@ -18,6 +18,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 4, Level = LogLevel.Information, Message = "kvtier stopping")]
     public static partial void Stopping(ILogger logger);
 
+    [LoggerMessage(EventId = 5, Level = LogLevel.Information, Message = "operations endpoint on {Address}: /metrics, /healthz, /readyz")]
+    public static partial void OperationsListening(ILogger logger, string address);
+
     [LoggerMessage(EventId = 10, Message = "rejected {Method} from {Peer}: {Code} {Detail}")]
     public static partial void Rejected(ILogger logger, LogLevel level, string method, string peer, StatusCode code, string detail);
 

@@ -1,5 +1,7 @@
 using Grpc.HealthCheck;
+using KvTier.Server.Auth;
 using KvTier.Server.Engine;
+using KvTier.Server.Operations;
 using KvTier.Store;
 using KvTier.Transfer;
 using Microsoft.AspNetCore.Builder;
@@ -11,7 +13,10 @@ using Microsoft.Extensions.Logging;
 
 namespace KvTier.Server;
 
-/// <summary>Builds the web host: Kestrel on one h2c endpoint, the gRPC services, nothing else.</summary>
+/// <summary>
+/// Builds the web host: Kestrel on one HTTP/2 endpoint (h2c, or TLS with a certificate), the gRPC services behind the
+/// auth interceptor, nothing else (metrics have their own endpoint).
+/// </summary>
 internal static class ServerHost
 {
     /// <summary>
@@ -24,7 +29,8 @@ internal static class ServerHost
     private const int StreamWindowBytes = 8 << 20;
     private const int ConnectionWindowBytes = 32 << 20;
 
-    public static WebApplication Build(ServerOptions options, BlockStore store, ClusterRuntime cluster, ILoggerFactory loggerFactory)
+    public static WebApplication Build(ServerOptions options, BlockStore store, ClusterRuntime cluster, ServerMetrics metrics, ILoggerFactory loggerFactory,
+        ServerCertificate? certificate)
     {
         // The empty builder reads no appsettings.json or ASPNETCORE_ variables: KvTier binds its own configuration.
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions
@@ -37,7 +43,19 @@ internal static class ServerHost
             kestrel.AddServerHeader = false;
             kestrel.Limits.Http2.InitialStreamWindowSize = StreamWindowBytes;
             kestrel.Limits.Http2.InitialConnectionWindowSize = ConnectionWindowBytes;
-            kestrel.Listen(options.ListenEndPoint, listen => listen.Protocols = HttpProtocols.Http2);
+            kestrel.Listen(options.ListenEndPoint, listen =>
+            {
+                listen.Protocols = HttpProtocols.Http2;
+                if (certificate is not null)
+                {
+                    // HTTP/2 over TLS (ALPN h2); the rest of the PEM file is sent as the chain.
+                    listen.UseHttps(https =>
+                    {
+                        https.ServerCertificate = certificate.Leaf;
+                        https.ServerCertificateChain = certificate.Chain;
+                    });
+                }
+            });
         });
 
         var services = builder.Services;
@@ -47,17 +65,21 @@ internal static class ServerHost
         services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(5));
         services.AddSingleton<IBlockStore>(store);
         services.AddSingleton(options);
+        services.AddSingleton(metrics);
         services.AddSingleton<KvTierService>();
         services.AddSingleton(cluster);
         services.AddSingleton(new PlanningService(TimeProvider.System));
         services.AddSingleton<ClusterService>();
         services.AddSingleton(_ => new StagingArena(options.StagingBytes));
         services.AddSingleton(sp => new PoolRegistry(loggerFactory.CreateLogger<PoolRegistry>()));
-        services.AddSingleton(sp => new TransferPipeline(store, sp.GetRequiredService<StagingArena>()));
+        services.AddSingleton(sp => new TransferPipeline(store, sp.GetRequiredService<StagingArena>(), metrics));
         services.AddSingleton<EngineService>();
         services.AddSingleton<HealthServiceImpl>();
+        services.AddSingleton(new ApiKeyRing(options.Auth));
+        services.AddSingleton<AuthInterceptor>();
         services.AddGrpc(grpc =>
         {
+            grpc.Interceptors.Add<AuthInterceptor>();
             grpc.MaxReceiveMessageSize = MaxReceiveMessageBytes;
             grpc.MaxSendMessageSize = MaxReceiveMessageBytes;
         });

@@ -66,8 +66,18 @@ public sealed class ServerOptions
     /// <summary>Pinned staging memory for Offload/Onload, preallocated at start. Default <c>256MiB</c>.</summary>
     public string Staging { get; set; } = DefaultStaging;
 
-    /// <summary>Prometheus endpoint <c>host:port</c>. Default: off. Not yet available.</summary>
+    /// <summary>
+    /// Operations endpoint <c>host:port</c> (HTTP/1.1): Prometheus <c>/metrics</c>, <c>/healthz</c> (alive) and
+    /// <c>/readyz</c> (serving). The host is an IP literal, <c>localhost</c> or <c>*</c>; port 0 picks a free port.
+    /// Default: off (no endpoint; the gRPC health service still answers).
+    /// </summary>
     public string? Metrics { get; set; }
+
+    /// <summary>API keys, tenants, admin keys and DRAM quotas (section <c>KvTier:Auth</c>). Default: no keys, one tenant.</summary>
+    public AuthOptions Auth { get; set; } = new();
+
+    /// <summary>HTTPS for the gRPC endpoint (section <c>KvTier:Tls</c>). Default: off (h2c).</summary>
+    public TlsOptions Tls { get; set; } = new();
 
     internal const string DefaultCluster = "kvtier";
     internal const int DefaultReplicas = 2;
@@ -92,6 +102,10 @@ public sealed class ServerOptions
     /// <summary>True when this node is part of a cluster (static peers or etcd).</summary>
     public bool IsClustered => Peers.Count > 0 || Etcd is not null;
 
+    /// <summary>The operations endpoint to bind, null when off (call <see cref="Validate"/> first).</summary>
+    public IPEndPoint? MetricsEndPoint => Metrics is null ? null
+        : HostPort.TryParseListen(Metrics, out var endpoint) ? endpoint : throw new InvalidOperationException(Invalid("Metrics"));
+
     /// <summary>The address to bind (call <see cref="Validate"/> first).</summary>
     public IPEndPoint ListenEndPoint =>
         HostPort.TryParseListen(Listen, out var endpoint) ? endpoint : throw new InvalidOperationException(Invalid("Listen"));
@@ -100,7 +114,7 @@ public sealed class ServerOptions
     public void Validate() => ServerOptionsValidator.Validate(this);
 
     /// <summary>
-    /// Settings given for features this node does not have yet (clustering, metrics, GPU transfer), each with the
+    /// Settings given for features this node does not have yet (the GPU transfer path), each with the
     /// feature's name: the host warns about them and runs single-node rather than ignoring them silently.
     /// </summary>
     public IReadOnlyList<(ServerSetting Setting, string Feature)> UnavailableSettings()
@@ -116,18 +130,40 @@ public sealed class ServerOptions
 
         Add(string.Equals(Accelerator, "cuda", StringComparison.OrdinalIgnoreCase), nameof(Accelerator),
             "the CUDA transfer path (CUDA IPC pools; shared-memory pools use the host path)");
-        Add(Metrics is not null, nameof(Metrics), "the metrics endpoint");
         return given;
     }
 
-    /// <summary>The store settings these options describe (call <see cref="Validate"/> first).</summary>
-    public StoreOptions ToStoreOptions() => new()
+    /// <summary>
+    /// The store settings these options describe (call <see cref="Validate"/> first). The default quota is given to each
+    /// tenant of a key (not to <c>shared</c>, which has a quota only when one is listed for it).
+    /// </summary>
+    public StoreOptions ToStoreOptions()
     {
-        MemoryBytes = MemoryBytes,
-        MaxBlockBytes = MaxBlockBytes,
-        SsdDirectory = SsdDir,
-        SsdBytes = SsdBytes,
-    };
+        var options = new StoreOptions
+        {
+            MemoryBytes = MemoryBytes,
+            MaxBlockBytes = MaxBlockBytes,
+            SsdDirectory = SsdDir,
+            SsdBytes = SsdBytes,
+        };
+        options.TenantQuotas = QuotaBytes(StoreLayout.For(options).WindowBytes);
+        return options;
+    }
+
+    /// <summary>Each tenant's DRAM quota in bytes, percentages taken of <paramref name="windowBytes"/> (call <see cref="Validate"/> first).</summary>
+    internal Dictionary<string, long> QuotaBytes(long windowBytes)
+    {
+        var quotas = Auth.Quotas.ToDictionary(q => q.Key, q => QuotaSize.Parse(q.Value, windowBytes), StringComparer.Ordinal);
+        if (Auth.DefaultQuota is { } fallback)
+        {
+            foreach (var tenant in Auth.Tenants.Where(t => !quotas.ContainsKey(t)))
+            {
+                quotas[tenant] = QuotaSize.Parse(fallback, windowBytes);
+            }
+        }
+
+        return quotas;
+    }
 
     private static string Invalid(string name) => $"{ServerSetting.Get(name).Display} is not valid: call Validate() first.";
 }

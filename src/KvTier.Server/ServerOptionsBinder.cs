@@ -76,25 +76,62 @@ public static class ServerOptionsBinder
     {
         foreach (var root in configuration.GetChildren())
         {
-            if (ServerSetting.Find(root.Key) is { } misplaced)
+            var section = ServerSetting.Sections.FirstOrDefault(s => string.Equals(s, root.Key, StringComparison.OrdinalIgnoreCase));
+            var misplaced = ServerSetting.Find(root.Key)?.Path ?? (section is null ? null : ServerOptions.SectionName + ":" + section);
+            if (misplaced is not null)
             {
-                throw new ArgumentException($"'{root.Key}' is at the top level of the configuration: put it under \"{ServerOptions.SectionName}\" (as {misplaced.Path}).");
+                throw new ArgumentException($"'{root.Key}' is at the top level of the configuration: put it under \"{ServerOptions.SectionName}\" (as {misplaced}).");
             }
         }
 
         var options = new ServerOptions();
         foreach (var child in configuration.GetSection(ServerOptions.SectionName).GetChildren())
         {
-            var setting = ServerSetting.Find(child.Key) ?? throw new ArgumentException(
-                $"{ServerOptions.SectionName}:{child.Key} is not a setting: use one of {string.Join(", ", ServerSetting.All.Select(s => s.Name))}.");
+            if (ServerSetting.Sections.FirstOrDefault(s => string.Equals(s, child.Key, StringComparison.OrdinalIgnoreCase)) is { } section)
+            {
+                BindSection(options, section, child);
+                continue;
+            }
+
+            var setting = ServerSetting.Find(child.Key) is { Section: null } found ? found : throw new ArgumentException(
+                $"{ServerOptions.SectionName}:{child.Key} is not a setting: use one of {string.Join(", ", ServerSetting.All.Where(s => s.Section is null).Select(s => s.Name).Concat(ServerSetting.Sections))}.");
             Apply(options, setting, child);
         }
 
         return options;
     }
 
+    // A sub-section (Auth, Tls): its keys are settings named Section:Key.
+    private static void BindSection(ServerOptions options, string section, IConfigurationSection child)
+    {
+        var settings = ServerSetting.All.Where(s => s.Section == section).ToList();
+        if (child.Value is not null && !child.GetChildren().Any())
+        {
+            throw new ArgumentException(
+                $"{ServerOptions.SectionName}:{section} is a section, not a value: give its settings ({string.Join(", ", settings.Select(s => s.Key))}) as an object in the file, or as {EnvironmentPrefix}{section.ToUpperInvariant()}__<SETTING> variables.");
+        }
+
+        foreach (var inner in child.GetChildren())
+        {
+            var setting = settings.FirstOrDefault(s => string.Equals(s.Key, inner.Key, StringComparison.OrdinalIgnoreCase)) ?? throw new ArgumentException(
+                $"{ServerOptions.SectionName}:{section}:{inner.Key} is not a setting: use one of {string.Join(", ", settings.Select(s => s.Key))}.");
+            Apply(options, setting, inner);
+        }
+    }
+
     private static void Apply(ServerOptions o, ServerSetting setting, IConfigurationSection child)
     {
+        if (setting.Flag is null)
+        {
+            ApplyMap(o, setting, child);
+            return;
+        }
+
+        if (child.Value is null && child.GetChildren().Any() && setting.Name != nameof(ServerOptions.Peers))
+        {
+            throw new ArgumentException($"{setting.Display} takes one value, not an object or a list: write it as a string.");
+        }
+
         var value = child.Value?.Trim();
         var optional = string.IsNullOrEmpty(value) ? null : value;
         switch (setting.Name)
@@ -117,6 +154,37 @@ public static class ServerOptionsBinder
             case nameof(ServerOptions.Accelerator): o.Accelerator = value ?? ""; break;
             case nameof(ServerOptions.Staging): o.Staging = value ?? ""; break;
             case nameof(ServerOptions.Metrics): o.Metrics = optional; break;
+            case "Tls:CertificateFile": o.Tls.CertificateFile = optional; break;
+            case "Tls:KeyFile": o.Tls.KeyFile = optional; break;
+            case "Tls:CaFile": o.Tls.CaFile = optional; break;
+            case "Auth:DefaultQuota": o.Auth.DefaultQuota = optional; break;
+            default: throw new InvalidOperationException($"setting {setting.Name} has no binding");
+        }
+    }
+
+    // Maps are objects in a file ({"<key>": "<tenant>"}) or one variable per entry (KVTIER__AUTH__APIKEYS__<key>=<tenant>).
+    private static void ApplyMap(ServerOptions o, ServerSetting setting, IConfigurationSection child)
+    {
+        if (child.Value is not null && !child.GetChildren().Any())
+        {
+            throw new ArgumentException(
+                $"{setting.Path} is an object, not a value: write {{\"<name>\": \"<value>\", ...}} in the file, or one {EnvironmentPrefix}{setting.Name.Replace(":", "__", StringComparison.Ordinal).ToUpperInvariant()}__<name>=<value> variable per entry.");
+        }
+
+        var map = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var entry in child.GetChildren())
+        {
+            // An entry whose name holds ':' arrives as a nested section: configuration keys cannot contain ':'.
+            map[entry.Key] = entry.Value?.Trim() ?? throw new ArgumentException(setting.IsSecret
+                ? $"{setting.Path}: an entry is not a string (keys cannot contain ':', which configuration reads as a nesting): give each key a tenant name as a string."
+                : $"{setting.Path}:{entry.Key} is not a string: give it a value such as 2GiB.");
+        }
+
+        switch (setting.Name)
+        {
+            case "Auth:ApiKeys": o.Auth.ApiKeys = map; break;
+            case "Auth:AdminKeys": o.Auth.AdminKeys = map; break;
+            case "Auth:Quotas": o.Auth.Quotas = map; break;
             default: throw new InvalidOperationException($"setting {setting.Name} has no binding");
         }
     }

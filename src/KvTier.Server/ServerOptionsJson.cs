@@ -20,9 +20,20 @@ public static class ServerOptionsJson
         {
             w.WriteStartObject();
             w.WriteStartObject(ServerOptions.SectionName);
-            foreach (var setting in ServerSetting.All)
+            foreach (var setting in ServerSetting.All.Where(s => s.Section is null))
             {
                 WriteSetting(w, setting, options);
+            }
+
+            foreach (var section in ServerSetting.Sections)
+            {
+                w.WriteStartObject(section);
+                foreach (var setting in ServerSetting.All.Where(s => s.Section == section))
+                {
+                    WriteSetting(w, setting, options);
+                }
+
+                w.WriteEndObject();
             }
 
             w.WriteEndObject();
@@ -47,6 +58,17 @@ public static class ServerOptionsJson
 
                 w.WriteEndArray();
                 return;
+            case "Auth:ApiKeys": WriteKeys(w, setting.Key, o.Auth.ApiKeys); return;
+            case "Auth:AdminKeys": WriteKeys(w, setting.Key, o.Auth.AdminKeys); return;
+            case "Auth:Quotas":
+                w.WriteStartObject(setting.Key);
+                foreach (var (tenant, quota) in o.Auth.Quotas.OrderBy(q => q.Key, StringComparer.Ordinal))
+                {
+                    w.WriteString(tenant, quota);
+                }
+
+                w.WriteEndObject();
+                return;
         }
 
         var value = setting.Name switch
@@ -66,16 +88,33 @@ public static class ServerOptionsJson
             nameof(ServerOptions.Accelerator) => o.Accelerator,
             nameof(ServerOptions.Staging) => o.Staging,
             nameof(ServerOptions.Metrics) => o.Metrics,
+            "Tls:CertificateFile" => o.Tls.CertificateFile,
+            "Tls:KeyFile" => o.Tls.KeyFile, // the path, never the key
+            "Tls:CaFile" => o.Tls.CaFile,
+            "Auth:DefaultQuota" => o.Auth.DefaultQuota,
             _ => throw new InvalidOperationException($"setting {setting.Name} has no JSON form"),
         };
         if (value is null)
         {
-            w.WriteNull(setting.Name);
+            w.WriteNull(setting.Key);
         }
         else
         {
-            w.WriteString(setting.Name, setting.IsSecret ? Redacted : value);
+            w.WriteString(setting.Key, setting.IsSecret ? Redacted : value);
         }
+    }
+
+    // Keys are secrets and the JSON names of their entries: each prints as ***1, ***2, ... with its tenant in clear.
+    private static void WriteKeys(Utf8JsonWriter w, string name, IReadOnlyDictionary<string, string> keys)
+    {
+        w.WriteStartObject(name);
+        var n = 0;
+        foreach (var tenant in keys.Values.Order(StringComparer.Ordinal))
+        {
+            w.WriteString(Redacted + (++n).ToString(System.Globalization.CultureInfo.InvariantCulture), tenant);
+        }
+
+        w.WriteEndObject();
     }
 
     // An etcd URL may carry credentials (http://user:password@host:2379): keep the host, hide the rest.

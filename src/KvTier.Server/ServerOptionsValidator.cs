@@ -3,7 +3,7 @@ using KvTier.Core;
 namespace KvTier.Server;
 
 /// <summary>The checks behind <see cref="ServerOptions.Validate"/>: each message names the setting, the value and the fix.</summary>
-internal static class ServerOptionsValidator
+internal static partial class ServerOptionsValidator
 {
     private const string SizeForms = "write a number with KiB, MiB or GiB (e.g. 256MiB) or a byte count";
 
@@ -42,6 +42,8 @@ internal static class ServerOptionsValidator
 
         ValidateSsd(o);
         ValidatePlaceholders(o);
+        ServerOptionsValidator.Tls(o.Tls);
+        ServerOptionsValidator.Auth(o);
         ValidateStore(o);
     }
 
@@ -102,10 +104,30 @@ internal static class ServerOptionsValidator
         OneOf("WriteAck", o.WriteAck, ServerOptions.WriteAckModes);
         OneOf("Accelerator", o.Accelerator, ServerOptions.AcceleratorModes);
         Address("DataListen", o.DataListen);
-        Address("Metrics", o.Metrics);
+        ValidateMetrics(o);
+
         if (Size("Staging", o.Staging, required: true) <= 0)
         {
             Fail("Staging", o.Staging, "give a positive size such as 256MiB");
+        }
+    }
+
+    // The operations endpoint is a listener of its own: an address Kestrel can bind, not the gRPC port.
+    private static void ValidateMetrics(ServerOptions o)
+    {
+        if (o.Metrics is null)
+        {
+            return;
+        }
+
+        if (!HostPort.TryParseListen(o.Metrics, out var metrics))
+        {
+            Fail("Metrics", o.Metrics, "write IP:port, localhost:port or *:port (e.g. 127.0.0.1:9464; port 0 picks a free port)");
+        }
+
+        if (metrics.Port != 0 && HostPort.TryParseListen(o.Listen ?? "", out var listen) && listen.Port == metrics.Port)
+        {
+            Fail("Metrics", o.Metrics, $"give it another port than --listen ({o.Listen}): metrics are served on a listener of their own");
         }
     }
 
@@ -144,6 +166,11 @@ internal static class ServerOptionsValidator
     }
 
     [System.Diagnostics.CodeAnalysis.DoesNotReturn]
-    private static void Fail(string name, string? value, string fix) =>
+    internal static void Fail(string name, string? value, string fix) =>
         throw new ArgumentException($"{ServerSetting.Get(name).Display}: '{value}' is not valid: {fix}.");
+
+    /// <summary>Fails without quoting the value (a credential): <paramref name="problem"/> says what is wrong with it.</summary>
+    [System.Diagnostics.CodeAnalysis.DoesNotReturn]
+    internal static void FailSecret(string name, string problem, string fix) =>
+        throw new ArgumentException($"{ServerSetting.Get(name).Display}: {problem}: {fix}.");
 }

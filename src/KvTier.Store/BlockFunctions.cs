@@ -8,7 +8,7 @@ namespace KvTier.Store;
 /// straight into the caller's buffer (no intermediate byte[]). Writes never update a record in place, so a
 /// reader copying a block can never see it change underneath it.
 /// </summary>
-internal sealed unsafe class BlockFunctions(StoreCounters counters, PageTallies pages)
+internal sealed unsafe class BlockFunctions(StoreCounters counters, PageTallies pages, TenantLedger tenants)
     : FunctionsBase<SpanByte, SpanByte, BlockInput, BlockOutput, Empty>
 {
     public override bool SingleReader(ref SpanByte key, ref BlockInput input, ref SpanByte value, ref BlockOutput dst, ref ReadInfo readInfo)
@@ -21,7 +21,7 @@ internal sealed unsafe class BlockFunctions(StoreCounters counters, PageTallies 
     {
         dst.Address = address;
         var record = value.AsReadOnlySpan();
-        if (input.Op == BlockOp.Peek)
+        if (input.Op is BlockOp.Peek or BlockOp.Protect)
         {
             var status = BlockHeader.TryRead(record, out dst.Header);
             if (status == BlockStatus.Ok && dst.Header.PayloadLength != record.Length - BlockHeader.Size)
@@ -30,7 +30,8 @@ internal sealed unsafe class BlockFunctions(StoreCounters counters, PageTallies 
             }
 
             dst.Status = status == BlockStatus.Ok && dst.Header.IsExpired(input.NowUnixMs) ? BlockStatus.Expired : status;
-            return true;
+            // Returning false keeps FASTER from copying a block that is not worth keeping (expired or damaged).
+            return input.Op == BlockOp.Peek || dst.Status == BlockStatus.Ok;
         }
 
         dst.Status = BlockHeader.VerifyAndCopy(record, new Span<byte>(dst.Destination, (int)dst.Capacity), input.NowUnixMs, out dst.Header);
@@ -46,10 +47,17 @@ internal sealed unsafe class BlockFunctions(StoreCounters counters, PageTallies 
             src.CopyTo(ref dst);
             if (reason == WriteReason.CopyToTail)
             {
-                counters.SecondChance();
+                if (input.Op == BlockOp.Protect)
+                {
+                    counters.QuotaCopy();
+                }
+                else
+                {
+                    counters.SecondChance();
+                }
             }
 
-            Appended(upsertInfo.Address, dst.Length);
+            Appended(ref key, ref input, upsertInfo.Address, dst.Length);
             return true;
         }
 
@@ -79,7 +87,7 @@ internal sealed unsafe class BlockFunctions(StoreCounters counters, PageTallies 
 
         (input.Header with { PayloadChecksum = checksum }).WriteTo(record);
         output.Status = BlockStatus.Ok;
-        Appended(upsertInfo.Address, dst.Length);
+        Appended(ref key, ref input, upsertInfo.Address, dst.Length);
         return true;
     }
 
@@ -96,6 +104,7 @@ internal sealed unsafe class BlockFunctions(StoreCounters counters, PageTallies 
     public override bool InPlaceUpdater(ref SpanByte key, ref BlockInput input, ref SpanByte value, ref BlockOutput output, ref RMWInfo rmwInfo)
     {
         // Only the expiry changes and the record keeps its size; FASTER's record lock orders this against readers.
+        output.Address = rmwInfo.Address;
         if (CanTouch(ref input, ref value, ref output))
         {
             BlockHeader.RewriteExpiry(value.AsSpan(), input.NewExpiresUnixMs);
@@ -105,21 +114,25 @@ internal sealed unsafe class BlockFunctions(StoreCounters counters, PageTallies 
     }
 
     public override bool NeedCopyUpdate(ref SpanByte key, ref BlockInput input, ref SpanByte oldValue, ref BlockOutput output, ref RMWInfo rmwInfo)
-        => CanTouch(ref input, ref oldValue, ref output);
+    {
+        output.Address = rmwInfo.Address; // the record being replaced: the store takes it off its tenant's count
+        return CanTouch(ref input, ref oldValue, ref output);
+    }
 
     public override bool CopyUpdater(ref SpanByte key, ref BlockInput input, ref SpanByte oldValue, ref SpanByte newValue, ref BlockOutput output,
         ref RMWInfo rmwInfo)
     {
         oldValue.CopyTo(ref newValue);
         BlockHeader.RewriteExpiry(newValue.AsSpan(), input.NewExpiresUnixMs);
-        Appended(rmwInfo.Address, newValue.Length);
+        Appended(ref key, ref input, rmwInfo.Address, newValue.Length);
         return true;
     }
 
-    private void Appended(long address, int length)
+    private void Appended(ref SpanByte key, ref BlockInput input, long address, int length)
     {
         counters.Appended(length);
         pages.Add(address, length);
+        tenants.Appended(address, input.TenantId, key.AsReadOnlySpan(), length);
     }
 
     private static bool CanTouch(ref BlockInput input, ref SpanByte value, ref BlockOutput output)

@@ -15,6 +15,8 @@ internal enum BlockOp : byte
     Peek,
     /// <summary>Rewrite the expiry (RMW).</summary>
     Touch,
+    /// <summary>Verify the header and let FASTER copy the record to the tail (a tenant's block kept within its quota).</summary>
+    Protect,
 }
 
 /// <summary>Input of one store operation. Pointers are to memory the caller keeps pinned until the op completes.</summary>
@@ -27,6 +29,9 @@ internal unsafe struct BlockInput
     public long NewExpiresUnixMs;
     public ulong ExpectedChecksum;
     public bool HasExpectedChecksum;
+
+    /// <summary>The tenant's id in the store's <see cref="TenantLedger"/> (-1: not known), for records this op writes.</summary>
+    public int TenantId;
 
     /// <summary>Fault injection for tests: 1 + the payload offset to flip after checksumming (0 = none).</summary>
     public int FaultOffsetPlusOne;

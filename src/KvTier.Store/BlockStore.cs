@@ -11,7 +11,9 @@ namespace KvTier.Store;
 /// <summary>
 /// The DRAM tier: a FASTER hybrid log of SpanByte records (tenant + block key → header + payload) within a memory
 /// budget. The oldest blocks leave first; a read of a block near the head copies it to the tail (second chance), so
-/// hot blocks stay. With an SSD directory the blocks leaving memory spill to a file device until its budget is spent.
+/// hot blocks stay. With tenant quotas, the blocks of a tenant within its quota are copied forward before the head
+/// passes them, so another tenant's burst cannot evict them. With an SSD directory the blocks leaving memory spill to
+/// a file device until its budget is spent.
 /// Thread-safe: FASTER sessions are pooled, one per concurrent caller.
 /// </summary>
 public sealed unsafe class BlockStore : IBlockStore
@@ -23,10 +25,14 @@ public sealed unsafe class BlockStore : IBlockStore
     private readonly ConcurrentBag<SessionPair> _sessions = [];
     private readonly SessionVariableLengthStructSettings<SpanByte, BlockInput> _lengths = new() { valueLength = new BlockValueLength() };
     private readonly PageTallies _pages;
+    private readonly TenantLedger _tenants;
+    private readonly List<(long Address, TenantLedger.Entry Entry)> _atRisk = [];
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly long _ssdBytes;
     private int _truncating;
+    private int _protecting;
+    private long _protectedPage;
     private int _disposed;
 
     /// <summary>Opens a store; with <see cref="StoreOptions.Preallocate"/> every page is touched before it returns.</summary>
@@ -61,7 +67,8 @@ public sealed unsafe class BlockStore : IBlockStore
             });
         _kv.Log.SetEmptyPageCount(Layout.BufferPages - 1 - Layout.WindowPages, wait: true);
         _pages = new PageTallies(_counters, Layout.PageSizeBits);
-        _functions = new BlockFunctions(_counters, _pages);
+        _tenants = new TenantLedger(options, Layout.PageSizeBits);
+        _functions = new BlockFunctions(_counters, _pages, _tenants);
 
         StoreLog.Layout(_logger, ByteSize.Format(options.MemoryBytes), ByteSize.Format(Layout.PageBytes), Layout.WindowPages,
             StoreLayout.SlackPages, ByteSize.Format(Layout.IndexBytes), ByteSize.Format(options.MaxBlockBytes),
@@ -106,6 +113,11 @@ public sealed unsafe class BlockStore : IBlockStore
         }
 
         var now = NowMs;
+        Span<byte> keyBytes = stackalloc byte[TenantKey.MaxBytes];
+        var keyLength = TenantKey.Write(keyBytes, tenant, key);
+        var tenantId = _tenants.Id(tenant);
+        // A tenant with a quota counts its live bytes: the version this put replaces stops counting.
+        var replaced = _tenants.IsProtected(tenantId) ? AddressOf(tenant, key) : -1;
         var input = new BlockInput
         {
             Op = BlockOp.Put,
@@ -113,10 +125,9 @@ public sealed unsafe class BlockStore : IBlockStore
             ExpectedChecksum = expectedChecksum.GetValueOrDefault(),
             HasExpectedChecksum = expectedChecksum.HasValue,
             FaultOffsetPlusOne = faultOffsetPlusOne,
+            TenantId = tenantId,
         };
         var output = new BlockOutput { Status = BlockStatus.Corrupt };
-        Span<byte> keyBytes = stackalloc byte[TenantKey.MaxBytes];
-        var keyLength = TenantKey.Write(keyBytes, tenant, key);
         var sessions = Rent();
         try
         {
@@ -137,9 +148,15 @@ public sealed unsafe class BlockStore : IBlockStore
 
         if (output.Status == BlockStatus.Ok)
         {
+            if (replaced >= 0)
+            {
+                _tenants.Died(replaced);
+            }
+
             _counters.Put(payload.Length);
             TruncateSsdIfFull();
             SettlePages();
+            Protect();
         }
 
         return output.Status;
@@ -180,6 +197,7 @@ public sealed unsafe class BlockStore : IBlockStore
         var sessions = Rent();
         var found = 0;
         var missStatus = BlockStatus.Ok;
+        var missAddress = 0L;
         // One epoch entry for the whole chain instead of one per key: a chain of 8192 keys is walked in well under 1 ms.
         var context = sessions.Plain.UnsafeContext;
         context.BeginUnsafe();
@@ -202,6 +220,7 @@ public sealed unsafe class BlockStore : IBlockStore
                     missStatus = status.Found ? output.Status : BlockStatus.NotFound;
                     if (missStatus != BlockStatus.Ok)
                     {
+                        missAddress = output.Address;
                         break;
                     }
 
@@ -220,7 +239,7 @@ public sealed unsafe class BlockStore : IBlockStore
 
         if (found < chain.Length)
         {
-            Settle(missStatus, tenant, chain[found]); // counts the miss
+            Settle(missStatus, tenant, chain[found], missAddress); // counts the miss
         }
 
         return found;
@@ -230,7 +249,8 @@ public sealed unsafe class BlockStore : IBlockStore
     public BlockStatus Delete(string tenant, in BlockKey key)
     {
         ThrowIfDisposed();
-        if (Peek(tenant, key, out _) is var status && status is BlockStatus.NotFound or BlockStatus.Expired)
+        var output = default(BlockOutput);
+        if (ReadOne(BlockOp.Peek, tenant, key, ref output, out _) is BlockStatus.NotFound)
         {
             return BlockStatus.NotFound;
         }
@@ -238,6 +258,7 @@ public sealed unsafe class BlockStore : IBlockStore
         if (DeleteRecord(tenant, key))
         {
             _counters.Deletion();
+            _tenants.Died(output.Address);
         }
 
         return BlockStatus.Ok;
@@ -248,10 +269,10 @@ public sealed unsafe class BlockStore : IBlockStore
     {
         ThrowIfDisposed();
         var now = NowMs;
-        var input = new BlockInput { Op = BlockOp.Touch, NowUnixMs = now, NewExpiresUnixMs = ExpiryOf(now, ttl) };
-        var output = new BlockOutput { Status = BlockStatus.NotFound };
         Span<byte> keyBytes = stackalloc byte[TenantKey.MaxBytes];
         var keyLength = TenantKey.Write(keyBytes, tenant, key);
+        var input = new BlockInput { Op = BlockOp.Touch, NowUnixMs = now, NewExpiresUnixMs = ExpiryOf(now, ttl), TenantId = _tenants.Find(tenant) };
+        var output = new BlockOutput { Status = BlockStatus.NotFound };
         var sessions = Rent();
         Status status;
         try
@@ -272,8 +293,14 @@ public sealed unsafe class BlockStore : IBlockStore
             Return(sessions);
         }
 
+        if (status.Record.CopyUpdated)
+        {
+            _tenants.Died(output.Address); // the touched block moved to the tail
+        }
+
         var result = status.NotFound ? BlockStatus.NotFound : output.Status;
-        Settle(result, tenant, key);
+        Settle(result, tenant, key, output.Address);
+        Protect();
         return result is BlockStatus.Expired ? BlockStatus.NotFound : result;
     }
 
@@ -349,7 +376,18 @@ public sealed unsafe class BlockStore : IBlockStore
             EvictionsDelete = _counters.Deleted,
             Corruptions = _counters.Corrupt,
             SecondChanceCopies = _counters.SecondChanceCopies,
+            QuotaCopies = _counters.QuotaCopies,
         };
+    }
+
+    /// <inheritdoc/>
+    public bool HasTenant(string tenant) => _tenants.Knows(tenant);
+
+    /// <summary>Each tenant with a quota: the bytes its live blocks hold in DRAM, against its quota.</summary>
+    public IReadOnlyList<TenantUsage> GetTenantUsage()
+    {
+        SettlePages();
+        return _tenants.Usage();
     }
 
     /// <inheritdoc/>
@@ -381,17 +419,18 @@ public sealed unsafe class BlockStore : IBlockStore
 
     private BlockStatus ReadOne(BlockOp op, string tenant, in BlockKey key, ref BlockOutput output, out BlockInfo info, bool settle = true)
     {
-        var input = new BlockInput { Op = op, NowUnixMs = NowMs };
         Span<byte> keyBytes = stackalloc byte[TenantKey.MaxBytes];
         var keyLength = TenantKey.Write(keyBytes, tenant, key);
+        var input = new BlockInput { Op = op, NowUnixMs = NowMs, TenantId = _tenants.Find(tenant) };
         var sessions = Rent();
         BlockStatus status;
+        bool copied;
         try
         {
             fixed (byte* k = keyBytes)
             {
                 var keySpan = SpanByte.FromPointer(k, keyLength);
-                status = ReadCore(op == BlockOp.Read ? sessions.Copying : sessions.Plain, ref keySpan, ref input, ref output);
+                status = ReadCore(op == BlockOp.Read ? sessions.Copying : sessions.Plain, ref keySpan, ref input, ref output, out copied);
             }
         }
         finally
@@ -403,16 +442,22 @@ public sealed unsafe class BlockStore : IBlockStore
         info = status == BlockStatus.Ok
             ? new BlockInfo(h.PayloadLength, h.PayloadChecksum, h.GeometryFingerprint, h.CreatedUnixMs, h.ExpiresUnixMs, TierOf(output.Address))
             : default;
+        if (copied)
+        {
+            _tenants.Died(output.Address); // a second chance moved the block to the tail
+            Protect();
+        }
+
         if (settle)
         {
-            Settle(status, tenant, key);
+            Settle(status, tenant, key, output.Address);
         }
 
         return status is BlockStatus.Expired ? BlockStatus.NotFound : status;
     }
 
     private static BlockStatus ReadCore(ClientSession<SpanByte, SpanByte, BlockInput, BlockOutput, Empty, BlockFunctions> session,
-        ref SpanByte key, ref BlockInput input, ref BlockOutput output)
+        ref SpanByte key, ref BlockInput input, ref BlockOutput output, out bool copied)
     {
         var status = session.Read(ref key, ref input, ref output);
         if (status.IsPending)
@@ -422,7 +467,16 @@ public sealed unsafe class BlockStore : IBlockStore
             TakeLast(completed, ref status, ref output);
         }
 
+        copied = status.Record.Copied;
         return status.Found ? output.Status : BlockStatus.NotFound;
+    }
+
+    // The address of the current record of a block (live or not), -1 when there is none. Not a client's read.
+    private long AddressOf(string tenant, in BlockKey key)
+    {
+        var output = default(BlockOutput);
+        ReadOne(BlockOp.Peek, tenant, key, ref output, out _, settle: false);
+        return output.Address == 0 ? -1 : output.Address; // no log record lives at address 0
     }
 
     // A pending operation (a block on the SSD) completes here; its result replaces the "pending" status and output.
@@ -440,7 +494,7 @@ public sealed unsafe class BlockStore : IBlockStore
     }
 
     // Expired and corrupt records are removed where they are found, and counted once.
-    private void Settle(BlockStatus status, string tenant, in BlockKey key)
+    private void Settle(BlockStatus status, string tenant, in BlockKey key, long address)
     {
         switch (status)
         {
@@ -452,13 +506,18 @@ public sealed unsafe class BlockStore : IBlockStore
                 if (DeleteRecord(tenant, key))
                 {
                     _counters.Expired();
+                    _tenants.Died(address);
                 }
 
                 break;
             case BlockStatus.Corrupt:
                 _counters.Corruption();
                 StoreLog.Corrupt(_logger, key.ToString(), tenant, status);
-                DeleteRecord(tenant, key);
+                if (DeleteRecord(tenant, key))
+                {
+                    _tenants.Died(address);
+                }
+
                 break;
         }
     }
@@ -488,7 +547,98 @@ public sealed unsafe class BlockStore : IBlockStore
         }
     }
 
-    private void SettlePages() => _pages.Settle(_kv.Log.HeadAddress, _kv.Log.BeginAddress, Options.SsdDirectory is not null);
+    private void SettlePages()
+    {
+        _pages.Settle(_kv.Log.HeadAddress, _kv.Log.BeginAddress, Options.SsdDirectory is not null);
+        _tenants.Settle(_kv.Log.HeadAddress);
+    }
+
+    /// <summary>
+    /// Keeps each tenant with a quota within it: before the head passes a page, the live blocks in it of tenants within
+    /// their quota are copied to the tail (FASTER's conditional copy, so a block written meanwhile is never overwritten
+    /// by its older self), oldest first; the blocks of a tenant over its quota are left to leave, its oldest first. Pages
+    /// are handled once, <see cref="GuardPages"/> pages of writes before the head reaches them, by one caller at a time.
+    /// </summary>
+    private void Protect()
+    {
+        if (!_tenants.Enabled || Interlocked.Exchange(ref _protecting, 1) == 1)
+        {
+            return;
+        }
+
+        SessionPair? sessions = null;
+        try
+        {
+            // Copies move the tail too: go on until the pages at risk are all handled (bounded, in case quotas leave
+            // writes no room, which validation prevents).
+            for (var round = 0; round < 4 * Layout.WindowPages; round++)
+            {
+                var log = _kv.Log;
+                var bits = Layout.PageSizeBits;
+                // The head trails the tail page by the window: pages below this one leave within GuardPages pages of
+                // writes. They are all below the read-only address, where FASTER's read copies a record to the tail.
+                var atRisk = Math.Min((log.TailAddress >> bits) + GuardPages - Layout.WindowPages, log.SafeReadOnlyAddress >> bits);
+                var from = Math.Max(_protectedPage, log.HeadAddress >> bits);
+                if (from >= atRisk)
+                {
+                    return;
+                }
+
+                _atRisk.Clear();
+                _tenants.Collect(from, atRisk, _atRisk);
+                _protectedPage = atRisk;
+                sessions ??= Rent();
+                foreach (var (address, entry) in _atRisk)
+                {
+                    Keep(sessions, address, entry);
+                }
+            }
+        }
+        finally
+        {
+            _atRisk.Clear();
+            if (sessions is not null)
+            {
+                Return(sessions);
+            }
+
+            Volatile.Write(ref _protecting, 0);
+        }
+    }
+
+    private int GuardPages => Math.Max(1, (int)(Layout.WindowPages * Options.SecondChanceFraction));
+
+    private void Keep(SessionPair sessions, long address, TenantLedger.Entry entry)
+    {
+        if (_tenants.Resident(entry.Tenant) > _tenants.Quota(entry.Tenant))
+        {
+            // Over its quota: this, its oldest block, is the one to go. It stops counting now, so that the tenant keeps
+            // its newest blocks up to its quota rather than losing every block of the pages at risk.
+            _tenants.Died(address);
+            return;
+        }
+
+        Span<byte> keyBytes = stackalloc byte[TenantKey.MaxBytes];
+        var keyLength = TenantKey.Write(keyBytes, _tenants.Name(entry.Tenant), entry.Key);
+        var input = new BlockInput { Op = BlockOp.Protect, NowUnixMs = NowMs, TenantId = entry.Tenant };
+        var output = default(BlockOutput);
+        bool copied;
+        fixed (byte* k = keyBytes)
+        {
+            var keySpan = SpanByte.FromPointer(k, keyLength);
+            ReadCore(sessions.Copying, ref keySpan, ref input, ref output, out copied);
+        }
+
+        if (copied)
+        {
+            _tenants.Died(output.Address);
+        }
+
+        if (output.Address != address)
+        {
+            _tenants.Died(address); // superseded or deleted by a write the ledger did not see
+        }
+    }
 
     private StorageTier TierOf(long address) => address >= _kv.Log.HeadAddress ? StorageTier.Dram : StorageTier.Ssd;
 
@@ -544,7 +694,7 @@ public sealed unsafe class BlockStore : IBlockStore
         var fillerLength = (int)(Layout.PageBytes / 2 - StoreLayout.RecordOverhead);
         Span<byte> keyBytes = stackalloc byte[TenantKey.MaxBytes];
         var keyLength = BlockKey.Size + TenantKey.WriteTenant(keyBytes, "\u0001fill");
-        var input = new BlockInput { Op = BlockOp.Fill };
+        var input = new BlockInput { Op = BlockOp.Fill, TenantId = -1 };
         var output = default(BlockOutput);
         var sessions = Rent();
         var fillers = 0;

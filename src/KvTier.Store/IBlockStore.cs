@@ -49,6 +49,12 @@ public interface IBlockStore : IDisposable
     /// </summary>
     IReadOnlyList<(string Tenant, BlockKey Key)> ListBlocks();
 
+    /// <summary>
+    /// True once a block of <paramref name="tenant"/> was stored here (it may have left since): lets a caller skip a
+    /// namespace this store never held without counting a miss.
+    /// </summary>
+    bool HasTenant(string tenant);
+
     /// <summary>A consistent-enough snapshot of the counters.</summary>
     StoreStats GetStats();
 }

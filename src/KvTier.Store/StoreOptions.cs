@@ -29,6 +29,19 @@ public sealed class StoreOptions
     /// </summary>
     public double SecondChanceFraction { get; set; } = 0.25;
 
+    /// <summary>
+    /// DRAM quotas by tenant, in bytes (default: none). A tenant within its quota keeps its newest blocks in memory
+    /// however hard other tenants write: blocks the head is about to pass are copied forward instead. A tenant over
+    /// its quota may use memory nobody else needs, but its oldest blocks are the ones that leave.
+    /// </summary>
+    public IReadOnlyDictionary<string, long> TenantQuotas { get; set; } = new Dictionary<string, long>();
+
+    /// <summary>The quota of every tenant not in <see cref="TenantQuotas"/>, in bytes (default 0: none).</summary>
+    public long DefaultTenantQuotaBytes { get; set; }
+
+    /// <summary>The most of the in-memory window that quotas together may reserve (90 %): the rest keeps writes moving.</summary>
+    public const double MaxReservedFraction = 0.9;
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the bad setting and the fix.</summary>
     public void Validate()
     {
@@ -56,6 +69,34 @@ public sealed class StoreOptions
         }
 
         // The layout checks that the memory holds enough pages for the largest block.
-        _ = StoreLayout.For(this);
+        var layout = StoreLayout.For(this);
+        ValidateQuotas(layout);
+    }
+
+    private void ValidateQuotas(StoreLayout layout)
+    {
+        if (TenantQuotas.Count == 0 && DefaultTenantQuotaBytes == 0)
+        {
+            return;
+        }
+
+        if (DefaultTenantQuotaBytes < 0 || TenantQuotas.Any(q => q.Value <= 0))
+        {
+            throw new ArgumentException("tenant quotas must be positive sizes: give each tenant a size such as 2GiB, or leave it out.");
+        }
+
+        if (SecondChanceFraction <= 0)
+        {
+            throw new ArgumentException("tenant quotas keep blocks by copying them out of the second-chance region: give it a fraction above 0.");
+        }
+
+        var reserved = TenantQuotas.Values.Sum();
+        var limit = (long)(layout.WindowBytes * MaxReservedFraction);
+        if (reserved > limit)
+        {
+            throw new ArgumentException(
+                $"the tenant quotas add up to {ByteSize.Format(reserved)}, more than {MaxReservedFraction:P0} of the {ByteSize.Format(layout.WindowBytes)} "
+                + $"the store keeps in memory ({ByteSize.Format(limit)}): lower the quotas or raise --memory.");
+        }
     }
 }

@@ -53,4 +53,7 @@ public sealed record StoreStats
 
     /// <summary>Hot blocks copied from near the head back to the tail (second chance).</summary>
     public long SecondChanceCopies { get; init; }
+
+    /// <summary>Blocks of tenants within their DRAM quota copied from near the head back to the tail (kept in memory).</summary>
+    public long QuotaCopies { get; init; }
 }

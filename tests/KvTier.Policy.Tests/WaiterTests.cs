@@ -55,16 +55,33 @@ public sealed class WaiterTests
     }
 
     [Fact]
-    public void A_waiter_never_waits_on_a_holder_past_its_eta()
+    public void A_waiter_goes_ahead_when_the_holder_is_late_past_the_grace()
     {
         var f = new Fixture(Fixture.H100);
-        var lease = new LeaseResult(LeaseStatus.BeingComputed, "engine-1", TimeSpan.Zero, true, TimeSpan.FromSeconds(1));
+        var now = f.Planner.Choose(ColdNow).ChosenTtftMs;
+        var late = TimeSpan.FromMilliseconds(now * f.Planner.Options.OverdueGraceRatio * 1.01);
+        var lease = new LeaseResult(LeaseStatus.BeingComputed, "engine-1", TimeSpan.Zero, true, TimeSpan.FromSeconds(1), late);
 
         var decision = f.Planner.DecideWait(ColdNow, WhenCached, lease);
 
         Assert.False(decision.Wait);
         Assert.True(double.IsPositiveInfinity(decision.WaitTtftMs));
         Assert.Contains("past its ETA", decision.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_waiter_keeps_waiting_on_a_holder_a_little_late_as_if_it_were_finishing()
+    {
+        var f = new Fixture(Fixture.H100);
+        var now = f.Planner.Choose(ColdNow).ChosenTtftMs;
+        var grace = now * f.Planner.Options.OverdueGraceRatio;
+        var lease = new LeaseResult(LeaseStatus.BeingComputed, "engine-1", TimeSpan.Zero, true, TimeSpan.FromSeconds(1), TimeSpan.FromMilliseconds(grace / 2));
+
+        var decision = f.Planner.DecideWait(ColdNow, WhenCached, lease);
+
+        var ready = f.Planner.Choose(WhenCached).ChosenTtftMs;
+        Assert.Equal((grace / 2) + ready, decision.WaitTtftMs, 3); // TimeSpan keeps 100 ns ticks
+        Assert.Equal(decision.WaitTtftMs <= now * f.Planner.Options.WaitToleranceRatio, decision.Wait);
     }
 
     [Fact]

@@ -22,16 +22,16 @@ public sealed class ClusterTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         // Static membership needs every member's address up front: reserve free loopback ports first.
-        _endpoints = Enumerable.Range(0, 3).Select(_ => $"127.0.0.1:{FreePort()}").ToArray();
+        _endpoints = Enumerable.Range(0, 3).Select(_ => $"127.0.0.1:{ClusterTestNodes.FreePort()}").ToArray();
         var starts = _endpoints.Select((e, i) => KvTierServer.StartAsync(Options($"node-{(char)('a' + i)}", e, writeAck: "one"), _logs));
         _nodes.AddRange(await Task.WhenAll(starts));
         // Nodes that started first probed the others before they listened: probe until every view is whole (bounded).
-        for (var round = 0; round < 50 && _nodes.Any(n => MembershipOf(n).View.Live.Count < 3); round++)
+        for (var round = 0; round < 50 && _nodes.Any(n => ClusterTestNodes.MembershipOf(n).View.Live.Count < 3); round++)
         {
-            await Task.WhenAll(_nodes.Select(n => ((StaticMembership)MembershipOf(n)).ProbeAllAsync(CancellationToken.None)));
+            await Task.WhenAll(_nodes.Select(n => ((StaticMembership)ClusterTestNodes.MembershipOf(n)).ProbeAllAsync(CancellationToken.None)));
         }
 
-        Assert.All(_nodes, n => Assert.Equal(3, MembershipOf(n).View.Live.Count));
+        Assert.All(_nodes, n => Assert.Equal(3, ClusterTestNodes.MembershipOf(n).View.Live.Count));
     }
 
     public async Task DisposeAsync()
@@ -89,7 +89,7 @@ public sealed class ClusterTests : IAsyncLifetime
             Assert.Fail(string.Join("\n", _entries.Entries.Where(e => e.Level >= Microsoft.Extensions.Logging.LogLevel.Warning).Select(e => e.Message)));
         }
 
-        var holders = _nodes.Skip(1).Count(n => n.Store.Peek(KvTierService.Tenant, key, out _) == BlockStatus.Ok);
+        var holders = _nodes.Skip(1).Count(n => n.Store.Peek(Auth.Namespaces.Default, key, out _) == BlockStatus.Ok);
         Assert.True(holders >= 1, "no other node holds the block after an acknowledged write-ack-one put");
     }
 
@@ -119,7 +119,7 @@ public sealed class ClusterTests : IAsyncLifetime
     [Fact]
     public async Task A_node_with_another_hash_seed_is_refused_with_the_reason()
     {
-        var options = Options("node-x", $"127.0.0.1:{FreePort()}", writeAck: "local");
+        var options = Options("node-x", $"127.0.0.1:{ClusterTestNodes.FreePort()}", writeAck: "local");
         options.HashSeed = "42";
 
         var ex = await Assert.ThrowsAsync<SeedMismatchException>(() => KvTierServer.StartAsync(options));
@@ -139,16 +139,4 @@ public sealed class ClusterTests : IAsyncLifetime
         Replicas = 2,
         WriteAck = writeAck,
     };
-
-    private static IMembership MembershipOf(KvTierServer server) =>
-        (IMembership)typeof(KvTier.Cluster.Runtime.ClusterNode)
-            .GetField("_membership", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!
-            .GetValue(server.Cluster.Node)!;
-
-    private static int FreePort()
-    {
-        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        return ((IPEndPoint)socket.LocalEndPoint!).Port;
-    }
 }

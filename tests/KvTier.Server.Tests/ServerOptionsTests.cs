@@ -147,12 +147,12 @@ public sealed class ServerOptionsTests : IDisposable
     [Fact]
     public void UnavailableSettings_NamesEveryGivenSettingOfAMissingFeature()
     {
-        var options = new ServerOptions { Peers = ["a:1"], Etcd = "http://127.0.0.1:2379", Replicas = 3, Metrics = "127.0.0.1:9464" };
+        var options = new ServerOptions { Peers = ["a:1"], Etcd = "http://127.0.0.1:2379", Replicas = 3, Metrics = "127.0.0.1:9464", Accelerator = "cuda" };
 
         var given = options.UnavailableSettings();
 
-        Assert.Equal(["Metrics"], given.Select(g => g.Setting.Name));
-        Assert.Equal("the metrics endpoint", given[0].Feature);
+        Assert.Equal(["Accelerator"], given.Select(g => g.Setting.Name));
+        Assert.StartsWith("the CUDA transfer path", given[0].Feature, StringComparison.Ordinal);
     }
 
     [Fact]

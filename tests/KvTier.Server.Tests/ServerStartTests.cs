@@ -16,7 +16,7 @@ public sealed class ServerStartTests
     }
 
     [Fact]
-    public async Task StartAsync_WithSettingsOfAMissingFeature_WarnsAndServes()
+    public async Task StartAsync_WithMetrics_ServesWithoutAPlaceholderWarning()
     {
         var logs = new ListLoggerProvider();
         using var loggerFactory = LoggerFactory.Create(b => b.AddProvider(logs));
@@ -27,9 +27,8 @@ public sealed class ServerStartTests
         var key = Blocks.RandomKey();
         await client.PutAsync(key, Blocks.Random(100));
 
-        var warning = Assert.Single(logs.Entries, e => e.Level == LogLevel.Warning && e.EventId == 2);
-        Assert.Contains("KvTier:Metrics (--metrics)", warning.Message, StringComparison.Ordinal);
-        Assert.Contains("is not yet available", warning.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(logs.Entries, e => e.Level == LogLevel.Warning && e.EventId == 2);
+        Assert.Contains(logs.Entries, e => e.EventId == 5 && e.Message.Contains(server.MetricsAddress!.GetLeftPart(UriPartial.Authority), StringComparison.Ordinal));
         Assert.NotNull(await client.GetAsync(key));
     }
 

@@ -18,6 +18,8 @@ internal static class BenchCommand
         command.Subcommands.Add(Store());
         command.Subcommands.Add(Transfer());
         command.Subcommands.Add(Net());
+        command.Subcommands.Add(BenchCrossoverCommand.Create());
+        command.Subcommands.Add(BenchWorkloadCommand.Create());
         return command;
     }
 
@@ -107,7 +109,7 @@ internal static class BenchCommand
         return command;
     }
 
-    private static void Validate(Action validate)
+    internal static void Validate(Action validate)
     {
         try
         {
@@ -145,9 +147,9 @@ internal static class BenchCommand
         return command;
     }
 
-    private static Option<string?> JsonFile() => new("--json") { Description = "Write the result fields as JSON to FILE." };
+    internal static Option<string?> JsonFile() => new("--json") { Description = "Write the result fields as JSON to FILE." };
 
-    private static Option<string?> OutDir() => new("--out") { Description = "Write report.md and results.json into DIR." };
+    internal static Option<string?> OutDir() => new("--out") { Description = "Write report.md and results.json into DIR." };
 
     private static string Preset(string flag, string name)
     {
@@ -161,7 +163,7 @@ internal static class BenchCommand
         }
     }
 
-    private static T WithProgress<T>(string title, Func<IProgress<BenchProgress>, T> run)
+    internal static T WithProgress<T>(string title, Func<IProgress<BenchProgress>, T> run)
     {
         T result = default!;
         AnsiConsole.Progress()
@@ -193,7 +195,7 @@ internal static class BenchCommand
         return result;
     }
 
-    private static void Write<T>(T result, string markdown, string? jsonFile, string? outDir)
+    internal static void Write<T>(T result, string markdown, string? jsonFile, string? outDir)
     {
         var json = JsonSerializer.Serialize(result, Json);
         Console.Out.WriteLine();

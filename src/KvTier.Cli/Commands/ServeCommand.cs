@@ -25,6 +25,10 @@ internal static class ServeCommand
         {
             server = await KvTierServer.StartAsync(options, loggerFactory, ct).ConfigureAwait(false);
         }
+        catch (EndpointBindException e)
+        {
+            return CliApp.Fail(ExitCodes.Failure, $"{e.Message} Free that address or pick another {e.Setting.Flag} (port 0 picks a free one).");
+        }
         catch (IOException e)
         {
             return CliApp.Fail(ExitCodes.Failure, $"{e.Message} Free that address or pick another --listen (port 0 picks a free one).");

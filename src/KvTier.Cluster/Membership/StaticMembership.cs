@@ -47,19 +47,26 @@ public sealed partial class StaticMembership : IMembership
     /// <inheritdoc/>
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        await ProbeAllAsync(cancellationToken).ConfigureAwait(false);
+        // A longer first probe: the seed check at join must not be skipped because a busy peer (or this node's own
+        // cold start) took more than the periodic probe's 2 s to answer.
+        await ProbeAllAsync(cancellationToken, StartProbeTimeout).ConfigureAwait(false);
         _loop = LoopAsync(_stop.Token);
     }
 
+    /// <summary>How long the probes at start wait for each peer.</summary>
+    public static readonly TimeSpan StartProbeTimeout = TimeSpan.FromSeconds(10);
+
     /// <summary>Probes every endpoint once (also what the background loop does each interval).</summary>
-    public async Task ProbeAllAsync(CancellationToken cancellationToken)
+    public Task ProbeAllAsync(CancellationToken cancellationToken) => ProbeAllAsync(cancellationToken, TimeSpan.FromSeconds(2));
+
+    private async Task ProbeAllAsync(CancellationToken cancellationToken, TimeSpan probeTimeout)
     {
         var probes = _endpoints.Select(async endpoint =>
         {
             try
             {
                 using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                timeout.CancelAfter(TimeSpan.FromSeconds(2));
+                timeout.CancelAfter(probeTimeout);
                 return (endpoint, Member: await _probe(endpoint, timeout.Token).ConfigureAwait(false), Error: (Exception?)null);
             }
             catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)

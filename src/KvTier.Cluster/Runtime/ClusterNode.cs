@@ -72,6 +72,9 @@ public sealed partial class ClusterNode : IAsyncDisposable
     /// <summary>Copies stored on peers.</summary>
     public long Replicated => _counters.Replicated;
 
+    /// <summary>Payload bytes of the copies stored on peers (replication, write-ack copies and repair).</summary>
+    public long ReplicatedBytes => _counters.ReplicatedBytes;
+
     /// <summary>Copies that could not be stored on a peer.</summary>
     public long ReplicationFailures => _counters.Failures;
 
@@ -89,6 +92,9 @@ public sealed partial class ClusterNode : IAsyncDisposable
 
     /// <summary>Blocks fetched from peers into the local store.</summary>
     public long RemoteFetches => _counters.Fetches;
+
+    /// <summary>Payload bytes of the blocks fetched from peers into the local store.</summary>
+    public long FetchedBytes => _counters.FetchedBytes;
 
     /// <summary>The owners of <paramref name="key"/> among live members, best first.</summary>
     public ClusterMember[] Owners(in BlockKey key) => Rendezvous.OwnersOf(key, View.Live, _options.Replicas);
@@ -292,7 +298,7 @@ public sealed partial class ClusterNode : IAsyncDisposable
                 // A slower attempt still running is left to finish or time out on its own: its peer's circuit should
                 // learn that it was slow.
                 _latency.Add(watch.Elapsed);
-                _counters.Fetched();
+                _counters.Fetched(_store.Peek(tenant, key, out var fetched) == BlockStatus.Ok ? fetched.PayloadLength : 0);
                 if (missed)
                 {
                     // Read repair: an owner lacked the block; queue it so every owner gets its copy again.
@@ -384,7 +390,7 @@ public sealed partial class ClusterNode : IAsyncDisposable
             var status = await Client(target).PutAsync(tenant, key, header, payload, ttl, cancellationToken).ConfigureAwait(false);
             if (status == BlockStatus.Ok)
             {
-                _counters.ReplicaStored();
+                _counters.ReplicaStored(payload.Length);
                 return true;
             }
 

@@ -1,6 +1,7 @@
 using Google.Protobuf;
 using Grpc.Core;
 using KvTier.Core;
+using KvTier.Server.Auth;
 using KvTier.Transfer;
 using Microsoft.Extensions.Logging;
 using Rpc = KvTier.Protos.V1;
@@ -9,12 +10,12 @@ namespace KvTier.Server.Engine;
 
 /// <summary>
 /// <c>kvtier.v1.Engine</c>: engines register their paged KV pool, then offload and onload blocks by slot. Bytes move
-/// through the mapped pool and pinned staging, never through these messages.
+/// through the mapped pool and pinned staging, never through these messages. A pool belongs to the tenant of the key
+/// that registered it; offloads write that tenant's namespace (or shared, for an admin key that asks), onloads read
+/// the tenant's blocks, then shared ones.
 /// </summary>
 internal sealed class EngineService(PoolRegistry pools, TransferPipeline pipeline, ILogger<EngineService> logger) : Rpc.Engine.EngineBase
 {
-    private const string Tenant = "default";
-
     public override Task<Rpc.RegisterPoolResponse> RegisterPool(Rpc.RegisterPoolRequest request, ServerCallContext context)
     {
         pools.Sweep(); // registration is a good moment to drop pools whose engines died
@@ -44,27 +45,28 @@ internal sealed class EngineService(PoolRegistry pools, TransferPipeline pipelin
             throw Reject(context, StatusCode.InvalidArgument, $"shm_path: {e.Message}");
         }
 
-        var pool = pools.Add(spec, memory);
+        var pool = pools.Add(spec, memory, CallScope.Of(context).Tenant);
         return Task.FromResult(new Rpc.RegisterPoolResponse { PoolId = pool.Id, BlockBytes = (ulong)spec.BlockBytes, Accelerator = "cpu" });
     }
 
     public override Task<Rpc.UnregisterPoolResponse> UnregisterPool(Rpc.PoolRequest request, ServerCallContext context) =>
-        pools.Remove(request.PoolId)
+        pools.Remove(request.PoolId, CallScope.Of(context).Tenant)
             ? Task.FromResult(new Rpc.UnregisterPoolResponse())
             : throw Reject(context, StatusCode.NotFound, $"pool_id: '{request.PoolId}' is not registered");
 
     public override async Task<Rpc.TransferResponse> Offload(Rpc.TransferRequest request, ServerCallContext context)
     {
+        var ns = CallScope.Of(context).WriteNamespace ?? throw Reject(context, StatusCode.PermissionDenied, CallScope.WriteDenied);
         var (pool, blocks) = Parse(context, request);
         TimeSpan? ttl = request.TtlSeconds == 0 ? null : TimeSpan.FromSeconds(request.TtlSeconds);
-        var results = await pipeline.OffloadAsync(Tenant, pool, blocks, ttl, context.CancellationToken).ConfigureAwait(false);
+        var results = await pipeline.OffloadAsync(ns, pool, blocks, ttl, context.CancellationToken).ConfigureAwait(false);
         return Response(results);
     }
 
     public override async Task<Rpc.TransferResponse> Onload(Rpc.TransferRequest request, ServerCallContext context)
     {
         var (pool, blocks) = Parse(context, request);
-        var results = await pipeline.OnloadAsync(Tenant, pool, blocks, context.CancellationToken).ConfigureAwait(false);
+        var results = await pipeline.OnloadAsync(CallScope.Of(context).Reads, pool, blocks, context.CancellationToken).ConfigureAwait(false);
         return Response(results);
     }
 
@@ -73,7 +75,7 @@ internal sealed class EngineService(PoolRegistry pools, TransferPipeline pipelin
         RegisteredPool pool;
         try
         {
-            pool = pools.Get(request.PoolId);
+            pool = pools.Get(request.PoolId, CallScope.Of(context).Tenant);
         }
         catch (PoolGoneException e)
         {

@@ -14,18 +14,27 @@ public sealed class PoolRegistry(ILogger logger) : IDisposable
     private long _next;
 
     /// <summary>Registers a mapped pool and returns it with its new id.</summary>
-    public RegisteredPool Add(KvPoolSpec spec, IPoolMemory memory)
+    public RegisteredPool Add(KvPoolSpec spec, IPoolMemory memory) => Add(spec, memory, "default");
+
+    /// <summary>Registers a mapped pool of <paramref name="tenant"/> and returns it with its new id.</summary>
+    public RegisteredPool Add(KvPoolSpec spec, IPoolMemory memory, string tenant)
     {
-        var pool = new RegisteredPool($"pool-{Interlocked.Increment(ref _next)}", spec, memory);
+        var pool = new RegisteredPool($"pool-{Interlocked.Increment(ref _next)}", spec, memory, tenant);
         _pools[pool.Id] = pool;
         EngineLog.PoolRegistered(logger, pool.Id, spec.Layout, spec.NumBlocks, spec.BlockBytes);
         return pool;
     }
 
     /// <summary>The live pool <paramref name="id"/>; throws <see cref="PoolGoneException"/> otherwise.</summary>
-    public RegisteredPool Get(string id)
+    public RegisteredPool Get(string id) => Get(id, tenant: null);
+
+    /// <summary>
+    /// The live pool <paramref name="id"/> of <paramref name="tenant"/> (any tenant's when null); another tenant's pool
+    /// is "not registered", as if it did not exist.
+    /// </summary>
+    public RegisteredPool Get(string id, string? tenant)
     {
-        if (!_pools.TryGetValue(id, out var pool))
+        if (!_pools.TryGetValue(id, out var pool) || (tenant is not null && pool.Tenant != tenant))
         {
             throw new PoolGoneException(id, "is not registered");
         }
@@ -40,9 +49,12 @@ public sealed class PoolRegistry(ILogger logger) : IDisposable
     }
 
     /// <summary>Unregisters a pool; false when it was not registered.</summary>
-    public bool Remove(string id)
+    public bool Remove(string id) => Remove(id, tenant: null);
+
+    /// <summary>Unregisters a pool of <paramref name="tenant"/> (any tenant's when null); false when it was not registered (to that tenant).</summary>
+    public bool Remove(string id, string? tenant)
     {
-        if (!_pools.TryRemove(id, out var pool))
+        if (!_pools.TryGetValue(id, out var pool) || (tenant is not null && pool.Tenant != tenant) || !_pools.TryRemove(KeyValuePair.Create(id, pool)))
         {
             return false;
         }

@@ -2,10 +2,13 @@ using KvTier.Transfer;
 
 namespace KvTier.Server.Engine;
 
-/// <summary>An engine's KV pool mapped into the sidecar.</summary>
-public sealed class RegisteredPool(string id, KvPoolSpec spec, IPoolMemory memory) : IDisposable
+/// <summary>An engine's KV pool mapped into the sidecar, owned by the tenant whose key registered it.</summary>
+public sealed class RegisteredPool(string id, KvPoolSpec spec, IPoolMemory memory, string tenant = "default") : IDisposable
 {
     private int _disposed;
+
+    /// <summary>The tenant that registered it: only that tenant's calls may use it.</summary>
+    public string Tenant { get; } = tenant;
 
     /// <summary>The id the engine uses in Offload/Onload.</summary>
     public string Id { get; } = id;

@@ -1,5 +1,7 @@
+using System.Diagnostics;
 using System.Threading.Channels;
 using KvTier.Core;
+using KvTier.Server.Operations;
 using KvTier.Store;
 using KvTier.Transfer;
 
@@ -10,10 +12,27 @@ namespace KvTier.Server.Engine;
 /// written to the store (or scattered into the pool), the next is gathered (or read from the store) on another core.
 /// Staging exhaustion makes the producer wait (backpressure); nothing is allocated per block.
 /// </summary>
-public sealed class TransferPipeline(IBlockStore store, StagingArena staging)
+public sealed class TransferPipeline
 {
     // Blocks staged ahead of the consumer: two in flight is double buffering.
     private const int Depth = 2;
+
+    private readonly IBlockStore _store;
+    private readonly StagingArena _staging;
+    private readonly ServerMetrics _metrics;
+
+    /// <summary>A pipeline between engine pools and <paramref name="store"/> through <paramref name="staging"/>.</summary>
+    public TransferPipeline(IBlockStore store, StagingArena staging)
+        : this(store, staging, new ServerMetrics("standalone", 1))
+    {
+    }
+
+    internal TransferPipeline(IBlockStore store, StagingArena staging, ServerMetrics metrics)
+    {
+        _store = store;
+        _staging = staging;
+        _metrics = metrics;
+    }
 
     /// <summary>Gathers each (key, slot) from the pool and stores it. Results are per block, in request order.</summary>
     public async Task<BlockStatus[]> OffloadAsync(string tenant, RegisteredPool pool, IReadOnlyList<(BlockKey Key, int Slot)> blocks,
@@ -35,7 +54,11 @@ public sealed class TransferPipeline(IBlockStore store, StagingArena staging)
         {
             using (lease)
             {
-                results[i] = store.Put(tenant, blocks[i].Key, lease.Span, pool.Fingerprint, ttl);
+                results[i] = _store.Put(tenant, blocks[i].Key, lease.Span, pool.Fingerprint, ttl);
+                if (results[i] == BlockStatus.Ok)
+                {
+                    _metrics.Offload(pool.Spec.BlockBytes);
+                }
             }
         }
 
@@ -46,14 +69,34 @@ public sealed class TransferPipeline(IBlockStore store, StagingArena staging)
     /// <summary>
     /// Reads each cached block (verified) and scatters it into its slot. A block that is not Ok leaves its slot untouched.
     /// </summary>
-    public async Task<BlockStatus[]> OnloadAsync(string tenant, RegisteredPool pool, IReadOnlyList<(BlockKey Key, int Slot)> blocks,
+    public Task<BlockStatus[]> OnloadAsync(string tenant, RegisteredPool pool, IReadOnlyList<(BlockKey Key, int Slot)> blocks,
+        CancellationToken cancellationToken) => OnloadAsync([tenant], pool, blocks, cancellationToken);
+
+    /// <summary>
+    /// <see cref="OnloadAsync(string, RegisteredPool, IReadOnlyList{ValueTuple{BlockKey, int}}, CancellationToken)"/>, each block
+    /// read from the first of <paramref name="namespaces"/> that holds it (a tenant's own, then <c>shared</c>).
+    /// </summary>
+    public async Task<BlockStatus[]> OnloadAsync(IReadOnlyList<string> namespaces, RegisteredPool pool, IReadOnlyList<(BlockKey Key, int Slot)> blocks,
         CancellationToken cancellationToken)
     {
+        ArgumentOutOfRangeException.ThrowIfZero(namespaces.Count);
         var results = Prepare(pool, blocks);
         var channel = Channel.CreateBounded<(int Index, StagingLease Lease)>(Depth);
         var producer = Task.Run(() => ProduceAsync(channel.Writer, blocks.Count, pool.Spec.BlockBytes, (i, lease) =>
         {
-            var status = store.Get(tenant, blocks[i].Key, lease.Span, out var info);
+            var started = Stopwatch.GetTimestamp();
+            var status = BlockStatus.NotFound;
+            var info = default(BlockInfo);
+            for (var n = 0; n < namespaces.Count && status == BlockStatus.NotFound; n++)
+            {
+                status = _store.Get(namespaces[n], blocks[i].Key, lease.Span, out info);
+            }
+
+            if (status == BlockStatus.Ok)
+            {
+                _metrics.LocalFetch(started);
+            }
+
             if (status == BlockStatus.Ok && info.PayloadLength != pool.Spec.BlockBytes)
             {
                 status = BlockStatus.GeometryMismatch;
@@ -84,6 +127,7 @@ public sealed class TransferPipeline(IBlockStore store, StagingArena staging)
                 }
 
                 results[i] = BlockStatus.Ok;
+                _metrics.Onload(pool.Spec.BlockBytes);
             }
         }
 
@@ -112,7 +156,7 @@ public sealed class TransferPipeline(IBlockStore store, StagingArena staging)
             for (var i = 0; i < count; i++)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                var lease = await staging.RentAsync(blockBytes, cancellationToken).ConfigureAwait(false);
+                var lease = await _staging.RentAsync(blockBytes, cancellationToken).ConfigureAwait(false);
                 bool staged;
                 try
                 {

@@ -1,0 +1,100 @@
+using KvTier.Core;
+using KvTier.Policy;
+
+namespace KvTier.Bench;
+
+/// <summary>
+/// <c>trace-replay</c>: the Mooncake conversation trace (one id per 512-token prefix block). Token hit rates cover
+/// the whole trace, replayed in timestamp order through each retention policy at each capacity: KvTier's retention,
+/// plain LRU, and an unlimited cache (the ceiling). Then requests from the middle of the trace are replayed for timing: each one's
+/// cached prefix (what KvTier's retention held at the chosen capacity) is fetched for real at the model's geometry,
+/// and the four policies are compared on them.
+/// </summary>
+internal sealed class TraceReplayRun(WorkloadNode node, IFetchPath path, Planner planner)
+{
+    private const int TraceBlockTokens = ConversationTrace.BlockTokens;
+    private const int FillerBlocks = 128;
+
+    /// <summary>Capacities swept besides the chosen one.</summary>
+    public static readonly int[] Capacities = [2_500, 5_000, 10_000, 20_000, 50_000];
+
+    public async Task<WorkloadResult> RunAsync(WorkloadBenchOptions options, IProgress<BenchProgress>? progress, CancellationToken ct)
+    {
+        var file = options.TraceFile ?? FindDefaultTrace();
+        var trace = ConversationTrace.Load(file);
+        var capacities = Capacities.Append(options.CapacityBlocks).Distinct().Order().ToArray();
+        var sweep = new List<CapacityPoint>();
+        TraceReplayResult? chosen = null;
+        double chosenLru = 0;
+        for (var i = 0; i < capacities.Length; i++)
+        {
+            ct.ThrowIfCancellationRequested();
+            progress?.Report(new BenchProgress("trace-replay: retention sweep", (double)i / capacities.Length));
+            var kvtier = TraceReplay.Run(trace, new KvTierRetention(capacities[i]), offerPartialBlocks: false);
+            var lru = TraceReplay.Run(trace, new LruRetention(capacities[i]), offerPartialBlocks: true);
+            sweep.Add(new CapacityPoint(capacities[i], kvtier.TokenHitRate, lru.TokenHitRate));
+            if (capacities[i] == options.CapacityBlocks)
+            {
+                chosen = kvtier;
+                chosenLru = lru.TokenHitRate;
+            }
+        }
+
+        var ceiling = TraceReplay.Run(trace, new UnlimitedRetention(), offerPartialBlocks: true).TokenHitRate;
+
+        // Timed part: a fixed set of real blocks stands in for the trace's content (the trace carries no tokens);
+        // each request fetches as many of them, in a cycle, as its cached prefix holds at the model's geometry.
+        var filler = Enumerable.Range(0, FillerBlocks).Select(i => BenchKeys.Of($"trace-{path.Name}", 0, i)).ToArray();
+        await node.WriteAsync(filler, 0, filler.Length, ct).ConfigureAwait(false);
+        var perTraceBlock = TraceBlockTokens / node.BlockTokens;
+        var comparison = new PolicyComparison(node, path, planner);
+        // The timed requests come from the middle of the trace: its first minutes are a cold cache.
+        var timed = Math.Min(options.TraceTimedRequests, trace.Requests.Count);
+        var first = (trace.Requests.Count - timed) / 2;
+        long promptTokens = 0;
+        for (var r = first; r < first + timed; r++)
+        {
+            ct.ThrowIfCancellationRequested();
+            var request = trace.Requests[r];
+            var chainBlocks = request.InputLength / node.BlockTokens;
+            var cachedBlocks = Math.Min(chosen!.HitBlocksPerRequest[r] * perTraceBlock, chainBlocks);
+            var keys = new BlockKey[cachedBlocks];
+            for (var i = 0; i < keys.Length; i++)
+            {
+                keys[i] = filler[i % filler.Length];
+            }
+
+            var (_, lookupMs) = await node.LookupAsync(keys, ct).ConfigureAwait(false); // the engine asks as it would
+            await comparison.AddAsync(request.InputLength, chainBlocks, cachedBlocks, lookupMs, count => path.FetchAsync(keys, count, ct)).ConfigureAwait(false);
+            promptTokens += request.InputLength;
+            progress?.Report(new BenchProgress("trace-replay: timed requests", (double)(r + 1 - first) / timed));
+        }
+
+        return comparison.ToResult("trace-replay", timed, timed == 0 ? 0 : (double)promptTokens / timed) with
+        {
+            CapacityBlocks = options.CapacityBlocks,
+            TokenHitRate = chosen!.TokenHitRate,
+            LruTokenHitRate = chosenLru,
+            CeilingTokenHitRate = ceiling,
+            CapacitySweep = sweep,
+        };
+    }
+
+    /// <summary>../shared/traces/conversation_trace.jsonl above the working directory or the executable.</summary>
+    private static string FindDefaultTrace()
+    {
+        foreach (var start in new[] { Environment.CurrentDirectory, AppContext.BaseDirectory })
+        {
+            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
+            {
+                var candidate = Path.Combine(dir.FullName, "shared", "traces", "conversation_trace.jsonl");
+                if (File.Exists(candidate))
+                {
+                    return candidate;
+                }
+            }
+        }
+
+        throw new ArgumentException("trace-replay: no --trace given and no shared/traces/conversation_trace.jsonl above the working directory: pass --trace FILE.");
+    }
+}

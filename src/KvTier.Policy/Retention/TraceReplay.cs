@@ -1,0 +1,58 @@
+namespace KvTier.Policy;
+
+/// <summary>Runs a trace through a retention policy: look each request up, then let the policy store it.</summary>
+public static class TraceReplay
+{
+    /// <summary>
+    /// Replays <paramref name="trace"/> through <paramref name="retention"/>. A request's hit is the longest leading
+    /// run of its hash ids the policy holds; block i counts 512 tokens, the last the rest of the prompt.
+    /// </summary>
+    /// <param name="trace">The requests, replayed in order.</param>
+    /// <param name="retention">The policy, usually empty; it is mutated.</param>
+    /// <param name="offerPartialBlocks">
+    /// Whether a request's partial last block is offered for storage too. False is what an engine does (a partial
+    /// block has no stable key); true reproduces the plain-LRU baseline that stores every hash id.
+    /// </param>
+    /// <param name="progress">Receives the fraction of requests done, about every 1 %, and 1.0 at the end.</param>
+    /// <exception cref="InvalidOperationException">The policy held more than its capacity after a request.</exception>
+    public static TraceReplayResult Run(ConversationTrace trace, IBlockRetention retention, bool offerPartialBlocks = false, IProgress<double>? progress = null)
+    {
+        ArgumentNullException.ThrowIfNull(trace);
+        ArgumentNullException.ThrowIfNull(retention);
+        var requests = trace.Requests;
+        var perRequest = new int[requests.Count];
+        long promptTokens = 0, hitTokens = 0, promptBlocks = 0, hitBlocks = 0;
+        var step = Math.Max(1, requests.Count / 100);
+        for (var r = 0; r < requests.Count; r++)
+        {
+            var request = requests[r];
+            var ids = request.HashIds;
+            var hit = 0;
+            while (hit < ids.Length && retention.Contains(ids[hit]))
+            {
+                hitTokens += request.BlockTokens(hit);
+                hit++;
+            }
+
+            perRequest[r] = hit;
+            hitBlocks += hit;
+            promptBlocks += ids.Length;
+            promptTokens += request.InputLength;
+
+            var offered = offerPartialBlocks ? ids.Length : request.FullBlockCount;
+            retention.OnRequest(ids.AsSpan(0, offered), Math.Min(hit, offered));
+            if (retention.Count > retention.Capacity)
+            {
+                throw new InvalidOperationException($"{retention.Name} holds {retention.Count} blocks, over its capacity of {retention.Capacity}");
+            }
+
+            if ((r + 1) % step == 0)
+            {
+                progress?.Report((double)(r + 1) / requests.Count);
+            }
+        }
+
+        progress?.Report(1.0);
+        return new TraceReplayResult(retention.Name, retention.Capacity, promptTokens, hitTokens, promptBlocks, hitBlocks, perRequest);
+    }
+}
