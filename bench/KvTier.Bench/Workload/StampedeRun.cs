@@ -5,7 +5,7 @@ namespace KvTier.Bench;
 
 /// <summary>
 /// <c>fleet-restart-stampede</c>: N engines come up cold at the same moment and send prompts that share one long
-/// system prompt (8K tokens). With the policy, the first engine takes the in-flight lease on the shared prefix at
+/// system prompt (8K tokens by default). With the policy, the first engine takes the in-flight lease on the shared prefix at
 /// its owner (the sidecar's BeginPrefill RPC) and prefills it in chunks, storing each chunk's blocks as it goes (as
 /// chunked prefill does); the others hear "being computed, ETA t" and the planner decides, per engine, between
 /// waiting then fetching and prefilling itself. Prefills take the profile's time in real wall time, so waiters
@@ -15,14 +15,13 @@ namespace KvTier.Bench;
 /// </summary>
 internal sealed class StampedeRun(WorkloadNode node, IFetchPath path, Planner planner)
 {
-    private const int SharedTokens = 8192;
     private const int ChunkTokens = 2048;
 
-    public async Task<WorkloadResult> RunAsync(TextCorpus corpus, int engines, int seed, IProgress<BenchProgress>? progress, CancellationToken ct)
+    public async Task<WorkloadResult> RunAsync(TextCorpus corpus, int engines, int sharedTokens, int seed, IProgress<BenchProgress>? progress, CancellationToken ct)
     {
         var random = new Random(seed);
         var tenant = $"stampede-{path.Name}";
-        var shared = corpus.Passage(random, SharedTokens);
+        var shared = corpus.Passage(random, sharedTokens);
         var prompts = Enumerable.Range(0, engines).Select(_ => (int[])[.. shared, .. corpus.Passage(random, random.Next(40, 200))]).ToArray();
         var sharedBlocks = shared.Length / node.BlockTokens;
         var prefixKey = node.Chain(tenant, shared)[sharedBlocks - 1];

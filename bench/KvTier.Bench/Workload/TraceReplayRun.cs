@@ -80,21 +80,8 @@ internal sealed class TraceReplayRun(WorkloadNode node, IFetchPath path, Planner
         };
     }
 
-    /// <summary>../shared/traces/conversation_trace.jsonl above the working directory or the executable.</summary>
-    private static string FindDefaultTrace()
-    {
-        foreach (var start in new[] { Environment.CurrentDirectory, AppContext.BaseDirectory })
-        {
-            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
-            {
-                var candidate = Path.Combine(dir.FullName, "shared", "traces", "conversation_trace.jsonl");
-                if (File.Exists(candidate))
-                {
-                    return candidate;
-                }
-            }
-        }
-
-        throw new ArgumentException("trace-replay: no --trace given and no shared/traces/conversation_trace.jsonl above the working directory: pass --trace FILE.");
-    }
+    /// <summary>The repository's copy of the trace (or ../shared's) above the working directory or the executable.</summary>
+    private static string FindDefaultTrace() =>
+        ConversationTrace.FindDefault(Environment.CurrentDirectory, AppContext.BaseDirectory)
+        ?? throw new ArgumentException($"trace-replay: no --trace given and none of {string.Join(", ", ConversationTrace.DefaultLocations)} above the working directory: pass --trace FILE.");
 }

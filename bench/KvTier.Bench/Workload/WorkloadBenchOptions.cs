@@ -42,6 +42,9 @@ public sealed class WorkloadBenchOptions
     /// <summary>Engines cold at once in fleet-restart-stampede.</summary>
     public int StampedeEngines { get; init; } = 64;
 
+    /// <summary>Tokens of the system prompt the stampeding engines share (default 8192).</summary>
+    public int StampedeSharedTokens { get; init; } = 8192;
+
     /// <summary>The trace replayed by trace-replay (Mooncake conversation format).</summary>
     public string? TraceFile { get; init; }
 
@@ -70,6 +73,11 @@ public sealed class WorkloadBenchOptions
         if (StampedeEngines is < 2 or > 1024)
         {
             throw new ArgumentException($"--engines {StampedeEngines} is out of range: use 2 to 1024.");
+        }
+
+        if (StampedeSharedTokens < Model.Geometry.BlockTokens)
+        {
+            throw new ArgumentException($"StampedeSharedTokens {StampedeSharedTokens} is shorter than one block ({Model.Geometry.BlockTokens} tokens).");
         }
 
         if (CapacityBlocks < 1)

@@ -34,7 +34,7 @@ public static class WorkloadBenchmark
                 var result = name switch
                 {
                     "fleet-restart-stampede" => await new StampedeRun(node, path, planner)
-                        .RunAsync(corpus, options.StampedeEngines, options.Seed, progress, ct).ConfigureAwait(false),
+                        .RunAsync(corpus, options.StampedeEngines, options.StampedeSharedTokens, options.Seed, progress, ct).ConfigureAwait(false),
                     "trace-replay" => await new TraceReplayRun(node, path, planner)
                         .RunAsync(options, progress, ct).ConfigureAwait(false),
                     _ => await new WorkloadRunner(node, path, planner)

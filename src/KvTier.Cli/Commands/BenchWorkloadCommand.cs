@@ -19,7 +19,7 @@ internal static class BenchWorkloadCommand
         var seed = new Option<int>("--seed") { Description = "Seed of the workloads' text and shapes.", DefaultValueFactory = _ => 1 };
         var full = new Option<bool>("--full") { Description = "Larger workloads (runs longer)." };
         var engines = new Option<int>("--engines") { Description = "Engines cold at once in fleet-restart-stampede.", DefaultValueFactory = _ => 64 };
-        var trace = new Option<string?>("--trace") { Description = "Trace to replay (Mooncake conversation format); default ../shared/traces/conversation_trace.jsonl found above the working directory." };
+        var trace = new Option<string?>("--trace") { Description = "Trace to replay (Mooncake conversation format); default bench/traces/conversation_trace.jsonl (or ../shared/traces) found above the working directory." };
         var capacity = new Option<int>("--capacity-blocks") { Description = "trace-replay pool capacity in 512-token trace blocks.", DefaultValueFactory = _ => 10_000 };
         var minFetch = new Option<int>("--min-fetch-tokens") { Description = "Policy: fetch only cached prefixes of at least this many tokens.", DefaultValueFactory = _ => 256 };
         var minSaving = new Option<double>("--min-saving-ms") { Description = "Policy: fetch only when the plan saves at least this many ms.", DefaultValueFactory = _ => 5 };

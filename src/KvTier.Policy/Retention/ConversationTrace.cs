@@ -23,6 +23,35 @@ public sealed class ConversationTrace
     /// <summary>The requests in file order.</summary>
     public IReadOnlyList<TraceRequest> Requests { get; }
 
+    /// <summary>Where the Mooncake conversation trace is looked for, relative to each folder above the start.</summary>
+    public static IReadOnlyList<string> DefaultLocations { get; } =
+        ["bench/traces/conversation_trace.jsonl", "shared/traces/conversation_trace.jsonl"];
+
+    /// <summary>
+    /// The Mooncake conversation trace: the repository's copy (bench/traces) or the one beside the checkout
+    /// (shared/traces), in the first folder at or above any of <paramref name="starts"/> that has one; null when none.
+    /// </summary>
+    public static string? FindDefault(params string[] starts)
+    {
+        ArgumentNullException.ThrowIfNull(starts);
+        foreach (var start in starts)
+        {
+            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
+            {
+                foreach (var relative in DefaultLocations)
+                {
+                    var candidate = Path.Combine(dir.FullName, relative);
+                    if (File.Exists(candidate))
+                    {
+                        return candidate;
+                    }
+                }
+            }
+        }
+
+        return null;
+    }
+
     /// <summary>Reads a trace file.</summary>
     /// <exception cref="FormatException">A line is malformed; the message names the file, the line and the field.</exception>
     public static ConversationTrace Load(string path)
