@@ -42,6 +42,11 @@ internal sealed partial class KvTierService
     public override async Task<Rpc.EndPrefillResponse> EndPrefill(Rpc.EndPrefillRequest request, ServerCallContext context)
     {
         var key = ParseKey(context, request.PrefixKey, "prefix_key");
+        if (string.IsNullOrWhiteSpace(request.Holder))
+        {
+            throw Reject(context, StatusCode.InvalidArgument, "holder: name the engine instance that holds the lease");
+        }
+
         if (LeaseOwner(key) is { } owner)
         {
             return await new Rpc.KvTier.KvTierClient(_cluster.ChannelTo(owner))

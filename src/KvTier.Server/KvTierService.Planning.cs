@@ -73,6 +73,11 @@ internal sealed partial class KvTierService
         }
 
         var tail = Math.Max(0, (int)options.PromptTokens - chainBlocks * planner.Cost.Geometry.BlockTokens);
+        if (chainBlocks == 0 && tail == 0)
+        {
+            throw Reject(context, StatusCode.InvalidArgument, "plan: an empty prompt has nothing to plan; send the prompt's keys, or plan.prompt_tokens for a prompt shorter than one block");
+        }
+
         var plan = planner.Choose(new PlanRequest(chainBlocks, runs, options.LayerwiseOverlap, tail));
         _metrics.Plan(plan.Decision, plan.RecomputeAllTtftMs, plan.ChosenTtftMs);
         return new Rpc.FetchPlan

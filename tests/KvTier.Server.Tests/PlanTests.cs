@@ -54,6 +54,16 @@ public sealed class PlanTests(ServerFixture fixture)
     }
 
     [Fact]
+    public async Task A_plan_for_an_empty_prompt_is_invalid_not_an_internal_error()
+    {
+        var ex = await Assert.ThrowsAsync<RpcException>(async () => await fixture.Raw.LookupAsync(Request([], promptTokens: 0)));
+
+        Assert.Equal(StatusCode.InvalidArgument, ex.StatusCode);
+        Assert.Contains("empty prompt", ex.Status.Detail, StringComparison.Ordinal);
+        await fixture.AssertStillServesAsync();
+    }
+
+    [Fact]
     public async Task Reported_prefill_times_move_the_models_estimate_toward_them()
     {
         var first = await fixture.Raw.ReportTimingAsync(new Rpc.TimingReport { Model = "tiny", Device = "cpu-2core", PrefillTokens = 512 });

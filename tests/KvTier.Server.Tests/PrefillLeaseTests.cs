@@ -42,6 +42,10 @@ public sealed class PrefillLeaseTests(ServerFixture fixture)
         var noHolder = await Assert.ThrowsAsync<RpcException>(async () =>
             await fixture.Raw.BeginPrefillAsync(new Rpc.BeginPrefillRequest { PrefixKey = ByteString.CopyFrom(Blocks.RandomKey().AsSpan()) }));
         Assert.Contains("holder", noHolder.Status.Detail, StringComparison.Ordinal);
+        var noHolderEnd = await Assert.ThrowsAsync<RpcException>(async () =>
+            await fixture.Raw.EndPrefillAsync(new Rpc.EndPrefillRequest { PrefixKey = ByteString.CopyFrom(Blocks.RandomKey().AsSpan()), Holder = " " }));
+        Assert.Equal(StatusCode.InvalidArgument, noHolderEnd.StatusCode);
+        Assert.Contains("holder", noHolderEnd.Status.Detail, StringComparison.Ordinal);
         await fixture.AssertStillServesAsync();
     }
 }

@@ -24,7 +24,7 @@ public static class WorkloadPlots
             plot.XLabel("time to first token (ms)");
             plot.YLabel("fraction of requests");
             plot.ShowLegend(ScottPlot.Alignment.LowerRight);
-            written.Add(Save(plot, dir, $"ttft-cdf-{w.Name}-{w.Link}.png"));
+            written.Add(Save(plot, dir, $"ttft-cdf-{w.Name}-{FileSafe(w.Link)}.png"));
         }
 
         var turns = result.Workloads.Where(w => w.HitRateByTurn is not null).ToList();
@@ -66,6 +66,9 @@ public static class WorkloadPlots
 
         return written;
     }
+
+    /// <summary>A link name as a file-name part: <c>25gbit:rtt=100us</c> → <c>25gbit-rtt-100us</c>.</summary>
+    public static string FileSafe(string link) => string.Concat(link.Select(ch => char.IsAsciiLetterOrDigit(ch) || ch is '.' or '-' ? ch : '-'));
 
     private static string Save(ScottPlot.Plot plot, string dir, string name)
     {
