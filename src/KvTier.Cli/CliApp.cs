@@ -73,7 +73,8 @@ internal static class CliApp
             StatusCode.InvalidArgument or StatusCode.ResourceExhausted or StatusCode.DataLoss or StatusCode.OutOfRange
                 or StatusCode.FailedPrecondition => Fail(ExitCodes.Usage, $"{server} refused the request: {e.Status.Detail}"),
             StatusCode.Unauthenticated or StatusCode.PermissionDenied =>
-                Fail(ExitCodes.Usage, $"{server} refused the credentials: {e.Status.Detail} (set --api-key or KVTIER_API_KEY)"),
+                Fail(ExitCodes.Usage, $"{server} refused the credentials: {e.Status.Detail}"
+                    + (e.Status.Detail.Contains("KVTIER_API_KEY", StringComparison.Ordinal) ? "" : " (set --api-key or KVTIER_API_KEY)")),
             StatusCode.Unavailable =>
                 Fail(ExitCodes.Failure, $"could not reach {server}: {Innermost(e)}; is 'kvtier serve' running there?"),
             _ => Fail(ExitCodes.Failure, $"{server} failed the request: {e.StatusCode} {e.Status.Detail}"),
