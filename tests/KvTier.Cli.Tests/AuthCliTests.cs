@@ -1,9 +1,7 @@
-using System.Diagnostics;
 using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
-using System.Text.RegularExpressions;
 
 namespace KvTier.Cli.Tests;
 
@@ -11,16 +9,16 @@ namespace KvTier.Cli.Tests;
 /// A real <c>kvtier serve</c> with API keys (from <c>KVTIER__AUTH__APIKEYS__*</c> variables) serving TLS from a
 /// self-signed certificate: the client verbs with <c>--api-key</c>, <c>KVTIER_API_KEY</c> and <c>--ca-file</c>.
 /// </summary>
-public sealed partial class AuthServeFixture : IAsyncLifetime
+public sealed class AuthServeFixture : IAsyncLifetime
 {
     public const string KeyA = "cli-key-of-tenant-a-012345";
     public const string KeyB = "cli-key-of-tenant-b-012345";
 
-    private Process? _process;
+    private ServeProcess? _serve;
 
     public string Directory { get; } = System.IO.Directory.CreateTempSubdirectory("kvtier-cli-auth-").FullName;
 
-    public string Url { get; private set; } = "";
+    public string Url => _serve!.Url;
 
     public string CaFile => Path.Combine(Directory, "server.crt");
 
@@ -43,30 +41,17 @@ public sealed partial class AuthServeFixture : IAsyncLifetime
             [$"KVTIER__AUTH__APIKEYS__{KeyA}"] = "tenant-a",
             [$"KVTIER__AUTH__APIKEYS__{KeyB}"] = "tenant-b",
         };
-        _process = Process.Start(Kvtier.StartInfo(
-            ["serve", "--listen", "127.0.0.1:0", "--memory", "64MiB", "--max-block", "4MiB", "--staging", "16MiB", "--tls-cert", CaFile, "--tls-key", keyFile],
-            environment)) ?? throw new InvalidOperationException("dotnet did not start");
-        _ = _process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        var first = await _process.StandardOutput.ReadLineAsync(timeout.Token) ?? throw new InvalidOperationException("kvtier serve exited before listening");
-        Url = UrlPattern().Match(first) is { Success: true } m ? m.Value : throw new InvalidOperationException($"no URL in '{first}'");
+        _serve = await ServeProcess.StartAsync(
+            ["--listen", "127.0.0.1:0", "--memory", "64MiB", "--max-block", "4MiB", "--staging", "16MiB", "--tls-cert", CaFile, "--tls-key", keyFile],
+            environment);
     }
 
     public Task DisposeAsync()
     {
-        if (_process is { HasExited: false })
-        {
-            _process.Kill(entireProcessTree: true);
-            _process.WaitForExit();
-        }
-
-        _process?.Dispose();
+        _serve?.Dispose();
         System.IO.Directory.Delete(Directory, recursive: true);
         return Task.CompletedTask;
     }
-
-    [GeneratedRegex(@"https://[^\s]+")]
-    private static partial Regex UrlPattern();
 }
 
 /// <summary>The client verbs against a server that needs keys and serves TLS; config print with secrets.</summary>
