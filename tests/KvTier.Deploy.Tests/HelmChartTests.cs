@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using KvTier.Server;
 using YamlDotNet.RepresentationModel;
 
 namespace KvTier.Deploy.Tests;
@@ -135,6 +136,96 @@ public sealed partial class HelmChartTests
         Assert.Equal(section.GetProperty("MaxBlock").GetString(), s_values.Str("store", "maxBlock"));
     }
 
+    [Fact]
+    public void Values_AuthAndTlsDefaultsAreOffAsInThePlainManifests()
+    {
+        foreach (var map in new[] { "apiKeys", "adminKeys", "quotas" })
+        {
+            Assert.Empty(Assert.IsType<YamlMappingNode>(s_values.Find("auth", map)).Children);
+        }
+
+        Assert.Equal("", s_values.Str("auth", "defaultQuota"));
+        Assert.Equal("false", s_values.Str("tls", "enabled"));
+        Assert.Equal("", s_values.Str("tls", "secretName"));
+        Assert.Equal("", s_values.Str("tls", "caSecretName"));
+        Assert.DoesNotContain(Manifests.SidecarFlags().Keys, f => f.StartsWith("--tls-", StringComparison.Ordinal));
+        var protocols = AppProtocol().Match(s_templates["service.yaml"]);
+        Assert.True(protocols.Success, "service.yaml: the grpc port's appProtocol does not depend on tls.enabled");
+        Assert.Equal(Manifests.Get("Service", "kvtier").Seq("spec", "ports").Named("grpc").Str("appProtocol"), protocols.Groups["plain"].Value);
+        Assert.Equal(TlsComponent.Service().Seq("spec", "ports").Named("grpc").Str("appProtocol"), protocols.Groups["tls"].Value);
+    }
+
+    [Fact]
+    public void SecretTemplate_RendersEveryAuthSettingIntoAppSettingsFromItsValue()
+    {
+        var secret = s_templates["secret.yaml"];
+        var rendered = AuthSetting().Matches(secret).ToDictionary(m => m.Groups["setting"].Value, m => m.Groups["value"].Value, StringComparer.Ordinal);
+
+        Assert.Equal(ServerSetting.All.Where(s => s.Section == "Auth").Select(s => s.Key).Order(StringComparer.Ordinal), rendered.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal("apiKeys", rendered["ApiKeys"]);
+        Assert.Equal("adminKeys", rendered["AdminKeys"]);
+        Assert.Equal("quotas", rendered["Quotas"]);
+        Assert.Equal("defaultQuota", rendered["DefaultQuota"]);
+        Assert.All(rendered.Values, v => Assert.NotNull(s_values.Find("auth", v)));
+        Assert.Contains("appsettings.json: {{ dict \"KvTier\" (dict \"Auth\" $auth) | toJson | quote }}", secret, StringComparison.Ordinal);
+        Assert.Equal(["not .Values.auth.existingSecret"], Conditions(secret, "appsettings.json: {{ dict \"KvTier\" (dict \"Auth\" $auth) | toJson | quote }}"));
+    }
+
+    [Fact]
+    public void DaemonSetTemplate_WithTlsPassesTheFlagsAndMountsOfTheTlsComponent()
+    {
+        var daemonSet = s_templates["daemonset.yaml"];
+        var componentSidecar = TlsComponent.Sidecar(TlsComponent.DaemonSet());
+        var component = Manifests.Flags(componentSidecar).Where(f => f.Key.StartsWith("--tls-", StringComparison.Ordinal)).ToDictionary();
+        var chart = TlsFlag().Matches(daemonSet).ToDictionary(m => m.Groups["flag"].Value, m => m.Groups["file"].Value, StringComparer.Ordinal);
+
+        Assert.Equal(component.OrderBy(f => f.Key, StringComparer.Ordinal), chart.OrderBy(f => f.Key, StringComparer.Ordinal));
+        foreach (var (flag, file) in chart)
+        {
+            string[] expected = flag == "--tls-ca" ? [".Values.tls.enabled", ".Values.tls.caSecretName"] : [".Values.tls.enabled"];
+            Assert.Equal(expected, Conditions(daemonSet, "- " + flag));
+            var directory = Path.GetDirectoryName(file)!;
+            var name = componentSidecar.Seq("volumeMounts").Maps().Single(m => m.Str("mountPath") == directory).Str("name");
+            Assert.Contains($"- name: {name}\n              mountPath: {directory}\n              readOnly: true", daemonSet, StringComparison.Ordinal);
+            Assert.Equal(expected, Conditions(daemonSet, "mountPath: " + directory));
+            Assert.Equal(expected, Conditions(daemonSet, "- name: " + name));
+        }
+
+        Assert.Contains("secretName: {{ required \"tls.enabled needs tls.secretName", daemonSet, StringComparison.Ordinal);
+        Assert.Contains("\" .Values.tls.secretName }}", daemonSet, StringComparison.Ordinal);
+        Assert.Contains("secretName: {{ .Values.tls.caSecretName }}\n            items:\n              - key: ca.crt\n                path: ca.crt", daemonSet, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ConditionalBlocks_AreFoundForAKnownLine()
+    {
+        Assert.Equal([".Values.store.ssdHostPath"], Conditions(s_templates["daemonset.yaml"], "- name: ssd"));
+        Assert.Empty(Conditions(s_templates["daemonset.yaml"], "- name: tmp"));
+    }
+
+    /// <summary>The if/with/range conditions around the first line of <paramref name="template"/> that is <paramref name="line"/> (trimmed).</summary>
+    private static IReadOnlyList<string> Conditions(string template, string line)
+    {
+        var stack = new List<string>();
+        foreach (var text in template.Split('\n').Select(l => l.Trim()))
+        {
+            if (BlockLine().Match(text) is { Success: true } block)
+            {
+                stack.Add(block.Groups[1].Value);
+            }
+            else if (EndLine().IsMatch(text))
+            {
+                stack.RemoveAt(stack.Count - 1);
+            }
+            else if (text == line)
+            {
+                return [.. stack];
+            }
+        }
+
+        throw new Xunit.Sdk.XunitException($"no line '{line}' in the template");
+    }
+
     private static string ShmPath() => Manifests.DaemonSet.Seq("spec", "template", "spec", "volumes").Named("shm").Str("hostPath", "path");
 
     private static int Count(string text, string what) => (text.Length - text.Replace(what, "", StringComparison.Ordinal).Length) / what.Length;
@@ -150,4 +241,20 @@ public sealed partial class HelmChartTests
 
     [GeneratedRegex(@"^kind:\s*(\w+)\s*$", RegexOptions.Multiline)]
     private static partial Regex KindLine();
+
+    // dict "ApiKeys" .Values.auth.apiKeys, or a with .Values.auth.X block that sets "Name" in $auth.
+    [GeneratedRegex(@"dict ""(?<setting>ApiKeys)"" \.Values\.auth\.(?<value>\w+)|with \.Values\.auth\.(?<value>\w+) \}\}\s*\{\{-? \$_ := set \$auth ""(?<setting>\w+)""")]
+    private static partial Regex AuthSetting();
+
+    [GeneratedRegex(@"^\s*- (?<flag>--tls-[a-z]+)\s*\n\s*- (?<file>\S+)\s*$", RegexOptions.Multiline)]
+    private static partial Regex TlsFlag();
+
+    [GeneratedRegex(@"appProtocol: \{\{ if \.Values\.tls\.enabled \}\}(?<tls>\S+?)\{\{ else \}\}(?<plain>\S+?)\{\{ end \}\}")]
+    private static partial Regex AppProtocol();
+
+    [GeneratedRegex(@"^\{\{-?\s*(?:if|with|range)\s+(.+?)\s*-?\}\}$")]
+    private static partial Regex BlockLine();
+
+    [GeneratedRegex(@"^\{\{-?\s*end\s*-?\}\}$")]
+    private static partial Regex EndLine();
 }

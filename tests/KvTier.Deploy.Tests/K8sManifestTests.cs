@@ -164,17 +164,36 @@ public sealed class K8sManifestTests
         Assert.Equal($"http://{EtcdClientService().Str("metadata", "name")}.{Manifests.Namespace}.svc.cluster.local:2379", options.Etcd);
         Assert.True(options.Auth.Enabled, "the mounted Secret's API keys did not bind");
         Assert.Equal("default", options.Auth.ApiKeys["change-me-engine-key"]);
+        Assert.Equal("ops", options.Auth.AdminKeys["change-me-admin-key"]);
+        Assert.Equal("2GiB", options.Auth.Quotas["shared"]);
+        Assert.False(options.Tls.Enabled); // TLS comes with the tls component (K8sTlsComponentTests)
     }
 
     [Theory]
-    [InlineData("""{"KvTier":{"Auth":{"ApiKeys":{}}}}""", 0)] // the Helm chart's Secret with the default (empty) apiKeys
-    [InlineData("""{"KvTier":{"Auth":{"ApiKeys":{"engine-key-0123456789":"team-a","other-key-0123456789":"team-b"}}}}""", 2)]
-    public void HelmSecret_AppSettingsShapesBindAsTheSidecarWouldReadThem(string appSettings, int keys)
+    [InlineData("""{"KvTier":{"Auth":{"ApiKeys":{}}}}""", 0, 0, 0, null)] // the Helm chart's Secret with the default (empty) auth values
+    [InlineData("""{"KvTier":{"Auth":{"ApiKeys":{"engine-key-0123456789":"team-a","other-key-0123456789":"team-b"}}}}""", 2, 0, 0, null)]
+    [InlineData("""{"KvTier":{"Auth":{"AdminKeys":{"ops-admin-key-0123456789":"ops"},"ApiKeys":{"engine-key-0123456789":"team-a"},"DefaultQuota":"10%","Quotas":{"shared":"2GiB","team-a":"8GiB"}}}}""", 1, 1, 2, "10%")]
+    [InlineData("""{"KvTier":{"Auth":{"AdminKeys":{"ops-admin-key-0123456789":"ops"},"ApiKeys":{}}}}""", 0, 1, 0, null)] // admin keys alone switch auth on
+    [InlineData("""{"KvTier":{"Auth":{"ApiKeys":{},"DefaultQuota":"5%","Quotas":{"default":"1GiB"}}}}""", 0, 0, 1, "5%")] // quotas without keys: tenant default
+    public void HelmSecret_AppSettingsShapesBindAsTheSidecarWouldReadThem(string appSettings, int keys, int adminKeys, int quotas, string? defaultQuota)
     {
         var options = Settings.Bind(Manifests.SidecarFlags(), Manifests.Sidecar.Seq("env"), ConfigMapJson(), appSettingsJson: appSettings);
 
         Assert.Equal(keys, options.Auth.ApiKeys.Count);
-        Assert.Equal(keys > 0, options.Auth.Enabled);
+        Assert.Equal(adminKeys, options.Auth.AdminKeys.Count);
+        Assert.Equal(keys + adminKeys > 0, options.Auth.Enabled);
+        Assert.Equal(quotas, options.Auth.Quotas.Count);
+        Assert.Equal(defaultQuota, options.Auth.DefaultQuota);
+    }
+
+    [Fact]
+    public void HelmSecret_AQuotaForATenantNoKeyMapsToIsRefusedAtBind()
+    {
+        const string appSettings = """{"KvTier":{"Auth":{"ApiKeys":{"engine-key-0123456789":"team-a"},"Quotas":{"team-z":"1GiB"}}}}""";
+
+        var error = Assert.ThrowsAny<ArgumentException>(() =>
+            Settings.Bind(Manifests.SidecarFlags(), Manifests.Sidecar.Seq("env"), ConfigMapJson(), appSettingsJson: appSettings));
+        Assert.Contains("Auth:Quotas", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -188,16 +207,21 @@ public sealed class K8sManifestTests
         Assert.Single(json.RootElement.EnumerateObject());
     }
 
-    [Fact]
-    public void Secret_HoldsApiKeysByTenantAndAClusterSecret()
+    [Theory]
+    [InlineData("ApiKeys")]
+    [InlineData("AdminKeys")]
+    [InlineData("Quotas")]
+    public void Secret_HoldsKeysByTenantQuotasAndAClusterSecret(string map)
     {
         var secret = Manifests.Get("Secret", "kvtier-secrets");
         using var json = JsonDocument.Parse(secret.Str("stringData", "appsettings.json"));
-        var keys = json.RootElement.GetProperty("KvTier").GetProperty("Auth").GetProperty("ApiKeys");
+        var auth = json.RootElement.GetProperty("KvTier").GetProperty("Auth");
+        var entries = auth.GetProperty(map);
 
-        Assert.Equal(JsonValueKind.Object, keys.ValueKind);
-        Assert.NotEmpty(keys.EnumerateObject());
-        Assert.All(keys.EnumerateObject(), k => Assert.Equal(JsonValueKind.String, k.Value.ValueKind));
+        Assert.All(auth.EnumerateObject(), p => Assert.True(ServerSetting.Find("Auth:" + p.Name) is not null, $"Auth:{p.Name} is not a KvTier setting"));
+        Assert.Equal(JsonValueKind.Object, entries.ValueKind);
+        Assert.NotEmpty(entries.EnumerateObject());
+        Assert.All(entries.EnumerateObject(), k => Assert.Equal(JsonValueKind.String, k.Value.ValueKind));
         Assert.False(string.IsNullOrWhiteSpace(secret.StrOrNull("stringData", "cluster-secret")));
     }
 

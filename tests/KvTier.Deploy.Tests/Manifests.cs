@@ -25,9 +25,12 @@ internal static class Manifests
     public static YamlMappingNode Sidecar => DaemonSet.Seq("spec", "template", "spec", "containers").Named("kvtier");
 
     /// <summary>The sidecar's flags as name → value (every flag of kvtier serve takes a value).</summary>
-    public static IReadOnlyDictionary<string, string> SidecarFlags()
+    public static IReadOnlyDictionary<string, string> SidecarFlags() => Flags(Sidecar);
+
+    /// <summary>The flags of a kvtier container's args as name → value.</summary>
+    public static IReadOnlyDictionary<string, string> Flags(YamlMappingNode container)
     {
-        var args = Sidecar.Seq("args").Strings();
+        var args = container.Seq("args").Strings();
         var flags = new Dictionary<string, string>(StringComparer.Ordinal);
         for (var i = 0; i < args.Count; i += 2)
         {

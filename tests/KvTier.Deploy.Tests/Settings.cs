@@ -6,7 +6,7 @@ namespace KvTier.Deploy.Tests;
 /// <summary>
 /// Binds a deployment's settings the way <c>kvtier serve</c> does (the working directory's appsettings.json, the
 /// config file, then KVTIER__* variables, then flags) and validates them, with Kubernetes' $(VAR) references and
-/// secret values replaced by sample values.
+/// secret values replaced by sample values, and files the pod mounts (TLS certificates) found in local directories.
 /// </summary>
 internal static class Settings
 {
@@ -16,7 +16,9 @@ internal static class Settings
         ["$(NODE_NAME)"] = "gpu-node-1",
     };
 
-    public static ServerOptions Bind(IReadOnlyDictionary<string, string> flags, YamlSequenceNode env, string configJson, string? appSettingsJson = null)
+    /// <param name="mounts">Directories of the pod (e.g. /etc/kvtier/tls) → local directories holding their files.</param>
+    public static ServerOptions Bind(IReadOnlyDictionary<string, string> flags, YamlSequenceNode env, string configJson, string? appSettingsJson = null,
+        IReadOnlyDictionary<string, string>? mounts = null)
     {
         var dir = Directory.CreateTempSubdirectory("kvtier-deploy-");
         try
@@ -33,7 +35,7 @@ internal static class Settings
             {
                 var setting = ServerSetting.All.SingleOrDefault(s => s.Flag == flag)
                     ?? throw new Xunit.Sdk.XunitException($"{flag} is not a kvtier serve flag");
-                settings[setting.Name] = Substitute(value);
+                settings[setting.Name] = Mounted(Substitute(value), mounts);
             }
 
             var variables = env.Maps().Select(v => KeyValuePair.Create(v.Str("name"),
@@ -47,6 +49,10 @@ internal static class Settings
             dir.Delete(recursive: true);
         }
     }
+
+    private static string Mounted(string value, IReadOnlyDictionary<string, string>? mounts) =>
+        mounts?.Where(m => value.StartsWith(m.Key.TrimEnd('/') + "/", StringComparison.Ordinal))
+            .Select(m => System.IO.Path.Combine(m.Value, value[(m.Key.TrimEnd('/').Length + 1)..])).FirstOrDefault() ?? value;
 
     private static string Substitute(string value) =>
         s_samples.Aggregate(value, (v, s) => v.Replace(s.Key, s.Value, StringComparison.Ordinal));

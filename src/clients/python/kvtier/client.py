@@ -67,27 +67,54 @@ def _channel_target(target: str) -> Tuple[str, bool]:
     if target.startswith("https://"):
         return target[len("https://"):].rstrip("/"), True
     if "://" in target:
-        raise ValueError(f"'{target}' is not a server address: give host:port or http://host:port")
+        raise ValueError(f"'{target}' is not a server address: give host:port, http://host:port or https://host:port")
     return target, False
+
+
+def _root_certificates(ca_file: str) -> bytes:
+    """The PEM certificates of ``ca_file``; ValueError naming the file when it holds none."""
+    with open(ca_file, "rb") as f:
+        pem = f.read()
+    if b"-----BEGIN CERTIFICATE-----" not in pem:
+        raise ValueError(f"ca_file '{ca_file}' holds no PEM certificate (-----BEGIN CERTIFICATE-----): give the CA's "
+                         "certificate, or the server's own self-signed one")
+    return pem
 
 
 class Client:
     """Talks to one sidecar, e.g. ``Client("127.0.0.1:50051")`` or ``Client("http://10.0.0.5:50051", api_key=...)``.
 
-    With ``api_key`` every call carries ``authorization: Bearer <key>``. Errors other than "not found" on
-    :meth:`get` surface as ``grpc.RpcError`` with the server's status code and message. Thread-safe, like the
-    grpc channel it wraps; use it as a context manager or call :meth:`close`.
+    With ``api_key`` every call carries ``authorization: Bearer <key>``. With ``namespace`` (``"shared"``) every call
+    carries ``kvtier-namespace: <namespace>``: reads look in that namespace only, and writes go there, which for
+    ``shared`` only an admin key may do (``PERMISSION_DENIED`` otherwise); None or "" (the default) reads the key's
+    tenant, then ``shared``, and writes the key's tenant. An ``https://`` target dials TLS, trusting grpc's default
+    roots, or with ``ca_file`` the PEM certificates of that file instead (a private CA, or a self-signed server
+    certificate itself); the host name must match the certificate either way. Errors other than "not found" on
+    :meth:`get` surface as ``grpc.RpcError`` with the server's status code and message. Thread-safe, like the grpc
+    channel it wraps; use it as a context manager or call :meth:`close`.
     """
 
-    def __init__(self, target: str, api_key: Optional[str] = None, *, timeout: Optional[float] = None,
+    def __init__(self, target: str, api_key: Optional[str] = None, *, namespace: Optional[str] = None,
+                 ca_file: Optional[str] = None, timeout: Optional[float] = None,
                  options: Sequence[Tuple[str, object]] = ()):
         address, secure = _channel_target(target)
+        if ca_file is not None and not secure:
+            raise ValueError(f"ca_file is only used over TLS: give the server as https://{address}, or drop ca_file")
         opts = [("grpc.max_receive_message_length", 16 << 20), ("grpc.max_send_message_length", 16 << 20), *options]
-        self._channel = (grpc.secure_channel(address, grpc.ssl_channel_credentials(), options=opts) if secure
-                         else grpc.insecure_channel(address, options=opts))
-        self._metadata = (("authorization", f"Bearer {api_key}"),) if api_key else None
+        if secure:
+            credentials = grpc.ssl_channel_credentials(_root_certificates(ca_file) if ca_file is not None else None)
+            self._channel = grpc.secure_channel(address, credentials, options=opts)
+        else:
+            self._channel = grpc.insecure_channel(address, options=opts)
+        metadata = []
+        if api_key:
+            metadata.append(("authorization", f"Bearer {api_key}"))
+        if namespace:
+            metadata.append(("kvtier-namespace", namespace))
+        self._metadata = tuple(metadata) or None
         self._timeout = timeout
         self.target = address
+        self.namespace = namespace or None
         self.kvtier = kvtier_pb2_grpc.KvTierStub(self._channel)
         self.engine = engine_pb2_grpc.EngineStub(self._channel)
         self.cluster = cluster_pb2_grpc.ClusterStub(self._channel)
@@ -155,19 +182,24 @@ class Client:
                 f"{key.hex()}: the bytes hash to {actual:016x} but the header says {header.checksum:016x}")
         return data
 
-    def lookup(self, keys: Iterable) -> LookupResult:
-        """How many leading keys of a chain (in prompt order) are cached, and where each of them lives."""
-        return self._lookup(kvtier_pb2.LookupRequest(keys=hashing.parse_keys(keys)))
+    def lookup(self, keys: Iterable, *, turn: Optional[int] = None) -> LookupResult:
+        """How many leading keys of a chain (in prompt order) are cached, and where each of them lives. ``turn``, the
+        conversation turn of the prompt (0 for the first), feeds the sidecar's ``kvtier_hit_rate_by_turn`` metric."""
+        return self._lookup(kvtier_pb2.LookupRequest(keys=hashing.parse_keys(keys)), turn)
 
     def plan(self, keys: Iterable, model: str, device: str, *, prompt_tokens: int = 0,
-             layerwise_overlap: bool = False) -> LookupResult:
+             layerwise_overlap: bool = False, turn: Optional[int] = None) -> LookupResult:
         """:meth:`lookup` plus the fetch-vs-recompute plan (``result.plan.decision``: recompute, fetch or split)
         for a model preset and a prefill profile's device (e.g. ``llama-3.1-8b``, ``h100-sxm``)."""
         options = kvtier_pb2.PlanOptions(model=model, device=device, prompt_tokens=prompt_tokens,
                                          layerwise_overlap=layerwise_overlap)
-        return self._lookup(kvtier_pb2.LookupRequest(keys=hashing.parse_keys(keys), plan=options))
+        return self._lookup(kvtier_pb2.LookupRequest(keys=hashing.parse_keys(keys), plan=options), turn)
 
-    def _lookup(self, request: kvtier_pb2.LookupRequest) -> LookupResult:
+    def _lookup(self, request: kvtier_pb2.LookupRequest, turn: Optional[int]) -> LookupResult:
+        if turn is not None:
+            if isinstance(turn, bool) or not isinstance(turn, int) or not 0 <= turn <= 0xFFFFFFFF:
+                raise ValueError(f"turn {turn!r}: give the conversation turn as a whole number >= 0 (0: the first)")
+            request.turn = turn
         response = self._call(self.kvtier.Lookup, request)
         locations = [Location(_LOCATIONS.get(loc.location, "unspecified"), loc.node_id) for loc in response.locations]
         return LookupResult(response.prefix_blocks, locations, response.plan if response.HasField("plan") else None)

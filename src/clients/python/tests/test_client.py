@@ -1,5 +1,5 @@
 """kvtier.Client against a real sidecar (bin/kvtier serve on a free loopback port): bytes API, lookup and plan,
-statuses, stats, the engine API over a shared-memory pool, and the bearer-token metadata."""
+statuses, stats, the engine API over a shared-memory pool, and the bearer-token and namespace metadata."""
 
 import os
 import tempfile
@@ -170,7 +170,8 @@ class EngineApi(unittest.TestCase):
 class _EchoAuthorization(kvtier_pb2_grpc.KvTierServicer):
     def Stats(self, request, context):
         metadata = dict(context.invocation_metadata())
-        return kvtier_pb2.StatsResponse(node_id=metadata.get("authorization", "<none>"))
+        return kvtier_pb2.StatsResponse(node_id=metadata.get("authorization", "<none>"),
+                                        seed_fingerprint=metadata.get("kvtier-namespace", "<none>"))
 
 
 class BearerToken(unittest.TestCase):
@@ -190,6 +191,16 @@ class BearerToken(unittest.TestCase):
     def test_without_an_api_key_no_authorization_header_is_sent(self):
         with kvtier.Client(f"http://127.0.0.1:{self.port}", timeout=10) as client:
             self.assertEqual(client.stats()["node_id"], "<none>")
+
+    def test_a_namespace_travels_as_kvtier_namespace_metadata_beside_the_key(self):
+        with kvtier.Client(f"127.0.0.1:{self.port}", api_key="k-123", namespace="shared", timeout=10) as client:
+            stats = client.stats()
+        self.assertEqual((stats["node_id"], stats["seed_fingerprint"]), ("Bearer k-123", "shared"))
+
+    def test_without_a_namespace_no_kvtier_namespace_metadata_is_sent(self):
+        for namespace in (None, ""):
+            with kvtier.Client(f"127.0.0.1:{self.port}", namespace=namespace, timeout=10) as client:
+                self.assertEqual(client.stats()["seed_fingerprint"], "<none>")
 
 
 if __name__ == "__main__":
