@@ -18,6 +18,13 @@ public static class WorkloadPlots
                 var line = plot.Add.ScatterLine(sorted, ys);
                 line.LegendText = policy;
                 line.LineWidth = 2;
+                // Policies often coincide (the planner picks what the oracle would): dashes keep every curve visible.
+                line.LinePattern = policy switch
+                {
+                    "policy" => ScottPlot.LinePattern.Dashed,
+                    "oracle" => ScottPlot.LinePattern.Dotted,
+                    _ => ScottPlot.LinePattern.Solid,
+                };
             }
 
             plot.Title($"TTFT CDF: {w.Name} @ {w.Link} ({result.Model} on {result.Device})");
