@@ -1,6 +1,3 @@
-using System.Diagnostics;
-using System.Net;
-using KvTier.Cluster.DataPlane;
 using KvTier.Core;
 using KvTier.Store;
 
@@ -8,36 +5,23 @@ namespace KvTier.Bench;
 
 /// <summary>
 /// The fetch side of the crossover benchmark, all in this process: a peer's <see cref="BlockStore"/> holding a fixed
-/// set of blocks (filled once, before any timing), served by a real <see cref="PeerDataServer"/> on loopback, and a
-/// <see cref="PeerDataClient"/> that fetches a prefix's blocks in one GET batch through a <see cref="LinkShaperProxy"/>
-/// (none for <c>local</c>), copying each verified block into a preallocated destination, as an engine copies into its
-/// pool. Prefixes longer than the set cycle through its keys: block i of a prefix is set block i mod set size.
+/// set of blocks (filled once, before any timing), fetched a prefix at a time in one GET batch over a
+/// <see cref="ShapedPeerLink"/>. Prefixes longer than the set cycle through its keys: block i of a prefix is set block
+/// i mod set size.
 /// </summary>
 internal sealed class CrossoverFetcher : IAsyncDisposable
 {
     private const string Tenant = "bench";
 
     private readonly BlockStore _store;
-    private readonly PeerDataServer _server;
-    private readonly LinkShaperProxy? _proxy;
-    private readonly PeerDataClient _client;
+    private readonly ShapedPeerLink _link;
     private readonly BlockKey[] _keys;
-    private readonly Arena _destination;
-    private readonly PeerBlockHandler _copy;
 
-    private CrossoverFetcher(BlockStore store, PeerDataServer server, LinkShaperProxy? proxy, PeerDataClient client, BlockKey[] keys, Arena destination)
+    private CrossoverFetcher(BlockStore store, ShapedPeerLink link, BlockKey[] keys)
     {
         _store = store;
-        _server = server;
-        _proxy = proxy;
-        _client = client;
+        _link = link;
         _keys = keys;
-        _destination = destination;
-        _copy = (index, _, payload) =>
-        {
-            payload.Span.CopyTo(_destination.Slot(index));
-            return ValueTask.CompletedTask;
-        };
     }
 
     /// <summary>Fills the store, starts the server, the link and the client, and opens the client's connection.</summary>
@@ -48,9 +32,6 @@ internal sealed class CrossoverFetcher : IAsyncDisposable
         var setBlocks = options.SetBlocks;
         progress?.Report(new BenchProgress("fill the peer's store", 0));
         var store = new BlockStore(options.Store);
-        PeerDataServer? server = null;
-        LinkShaperProxy? proxy = null;
-        PeerDataClient? client = null;
         try
         {
             var setKeys = new BlockKey[setBlocks];
@@ -79,34 +60,13 @@ internal sealed class CrossoverFetcher : IAsyncDisposable
                 keys[i] = setKeys[i % setBlocks];
             }
 
-            var destination = new Arena((int)Math.Clamp(options.DestinationBytes / blockBytes, 1, setBlocks), blockBytes, seed: 2);
-            server = new PeerDataServer(new IPEndPoint(IPAddress.Loopback, 0), store,
-                new PeerDataOptions { NodeId = "crossover-peer", MaxBlockBytes = Math.Max(blockBytes, 1 << 20) });
-            proxy = options.Link.IsLocal ? null : new LinkShaperProxy(server.Endpoint, options.Link);
-            client = new PeerDataClient(proxy?.Endpoint ?? server.Endpoint, new PeerDataClientOptions
-            {
-                NodeId = "crossover-engine",
-                Connections = 1,
-                MaxBlockBytes = Math.Max(blockBytes, 1 << 20),
-                RequestTimeout = TimeSpan.FromSeconds(30),
-            });
-            await client.ConnectAsync(ct).ConfigureAwait(false);
+            var slots = (int)Math.Clamp(options.DestinationBytes / blockBytes, 1, setBlocks);
+            var link = await ShapedPeerLink.StartAsync(store, options.Link, blockBytes, slots, "crossover", ct).ConfigureAwait(false);
             progress?.Report(new BenchProgress("fill the peer's store", 1));
-            return new CrossoverFetcher(store, server, proxy, client, keys, destination);
+            return new CrossoverFetcher(store, link, keys);
         }
         catch
         {
-            if (client is not null)
-            {
-                await client.DisposeAsync().ConfigureAwait(false);
-            }
-
-            proxy?.Dispose();
-            if (server is not null)
-            {
-                await server.DisposeAsync().ConfigureAwait(false);
-            }
-
             store.Dispose();
             throw;
         }
@@ -116,10 +76,7 @@ internal sealed class CrossoverFetcher : IAsyncDisposable
     /// <exception cref="InvalidOperationException">A block was not delivered (the run cannot be timed honestly).</exception>
     public async Task<TimeSpan> FetchAsync(int blocks, CancellationToken ct)
     {
-        var keys = new ArraySegment<BlockKey>(_keys, 0, blocks);
-        var start = Stopwatch.GetTimestamp();
-        var result = await _client.GetBatchAsync(Tenant, keys, _copy, ct).ConfigureAwait(false);
-        var elapsed = Stopwatch.GetElapsedTime(start);
+        var (elapsed, result) = await _link.FetchAsync(Tenant, new ArraySegment<BlockKey>(_keys, 0, blocks), ct).ConfigureAwait(false);
         if (result.Found != blocks)
         {
             var missing = result.Statuses.Count(s => s != BlockStatus.Ok);
@@ -133,9 +90,7 @@ internal sealed class CrossoverFetcher : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await _client.DisposeAsync().ConfigureAwait(false);
-        _proxy?.Dispose();
-        await _server.DisposeAsync().ConfigureAwait(false);
+        await _link.DisposeAsync().ConfigureAwait(false);
         _store.Dispose();
     }
 }

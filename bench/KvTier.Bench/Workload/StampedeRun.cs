@@ -44,7 +44,7 @@ internal sealed class StampedeRun(WorkloadNode node, IFetchPath path, Planner pl
                 var (cached, _) = await node.LookupAsync(chain, ct).ConfigureAwait(false);
                 if (cached >= sharedBlocks)
                 {
-                    outcomes[e] = new Outcome(watch.Elapsed.TotalMilliseconds, cached, Prefilled: false);
+                    outcomes[e] = new Outcome(watch.Elapsed.TotalMilliseconds, cached, Prefilled: false, chain);
                     break;
                 }
 
@@ -74,7 +74,7 @@ internal sealed class StampedeRun(WorkloadNode node, IFetchPath path, Planner pl
                         await node.Client.EndPrefillAsync(prefixKey, holder, ct).ConfigureAwait(false);
                     }
 
-                    outcomes[e] = new Outcome(ttft, 0, Prefilled: true);
+                    outcomes[e] = new Outcome(ttft, 0, Prefilled: true, chain);
                     break;
                 }
 
@@ -102,7 +102,7 @@ internal sealed class StampedeRun(WorkloadNode node, IFetchPath path, Planner pl
             {
                 // The waiter's fetch, timed on its own, then the prefill of its own tail.
                 var cached = outcomes[e].CachedBlocks;
-                var fetch = await path.FetchAsync(node.Chain(tenant, prompts[e]), cached, ct).ConfigureAwait(false);
+                var fetch = await path.FetchAsync(outcomes[e].Chain, cached, ct).ConfigureAwait(false);
                 gpu = node.RecomputeMs(n - (fetch.Blocks * b), fetch.Blocks * b);
                 (ttft, fetched) = (ttft + node.Combine(fetch.Ms, gpu), fetch.Blocks * b);
             }
@@ -147,5 +147,5 @@ internal sealed class StampedeRun(WorkloadNode node, IFetchPath path, Planner pl
         return ttft;
     }
 
-    private readonly record struct Outcome(double ElapsedMs, int CachedBlocks, bool Prefilled);
+    private readonly record struct Outcome(double ElapsedMs, int CachedBlocks, bool Prefilled, KvTier.Core.BlockKey[] Chain);
 }
