@@ -10,9 +10,7 @@ public sealed class EtcdMembershipTests(EtcdFixture etcd) : IClassFixture<EtcdFi
     public async Task Three_sidecars_converge_through_etcd_and_serve_each_others_blocks()
     {
         var cluster = $"it-{Guid.NewGuid():N}"[..12];
-        var endpoints = new[] { SidecarProcess.FreeEndpoint(), SidecarProcess.FreeEndpoint(), SidecarProcess.FreeEndpoint() };
-        var nodes = await Task.WhenAll(endpoints.Select((e, i) => SidecarProcess.StartAsync(e, "--node-id", $"etcd-{i}", "--etcd", etcd.Url,
-            "--cluster", cluster, "--replicas", "2")));
+        var (_, nodes) = await SidecarProcess.StartClusterAsync(3, (i, _) => ["--node-id", $"etcd-{i}", "--etcd", etcd.Url, "--cluster", cluster, "--replicas", "2"]);
         try
         {
             foreach (var node in nodes)

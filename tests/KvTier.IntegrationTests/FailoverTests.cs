@@ -8,15 +8,14 @@ public sealed class FailoverTests : IAsyncLifetime
 {
     private const int BlockBytes = 64 << 10;
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(45);
-    private readonly string[] _endpoints = [SidecarProcess.FreeEndpoint(), SidecarProcess.FreeEndpoint(), SidecarProcess.FreeEndpoint()];
     private readonly List<SidecarProcess> _nodes = [];
+    private string[] _endpoints = [];
 
     public async Task InitializeAsync()
     {
-        var peers = string.Join(',', _endpoints);
-        var starts = _endpoints.Select((e, i) => SidecarProcess.StartAsync(e, "--node-id", $"node-{(char)('a' + i)}", "--peers", peers,
-            "--replicas", "2", "--write-ack", "one"));
-        _nodes.AddRange(await Task.WhenAll(starts));
+        (_endpoints, var nodes) = await SidecarProcess.StartClusterAsync(3, (i, endpoints) =>
+            ["--node-id", $"node-{(char)('a' + i)}", "--peers", string.Join(',', endpoints), "--replicas", "2", "--write-ack", "one"]);
+        _nodes.AddRange(nodes);
         foreach (var node in _nodes)
         {
             await WaitForAsync(node, s => s.Members.Count(m => m.Up) == 3, "all three members up");

@@ -60,6 +60,33 @@ internal sealed class SidecarProcess : IDisposable
         return sidecar;
     }
 
+    /// <summary>
+    /// Starts <paramref name="count"/> clustered sidecars that know each other's endpoints; <paramref name="argsFor"/>
+    /// gives node i's flags from every node's gRPC endpoint. Every port (gRPC and data plane) is chosen before any node
+    /// starts, so no node's port-0 bind can take a port another is about to use; a port another process takes in between
+    /// (tests run in parallel) is retried with fresh ports.
+    /// </summary>
+    public static async Task<(string[] Endpoints, SidecarProcess[] Nodes)> StartClusterAsync(int count, Func<int, string[], string[]> argsFor)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var endpoints = Enumerable.Range(0, count).Select(_ => FreeEndpoint()).ToArray();
+            var data = Enumerable.Range(0, count).Select(_ => FreeEndpoint()).ToArray();
+            var starts = endpoints.Select((e, i) => StartAsync(e, [.. argsFor(i, endpoints), "--data-listen", data[i]])).ToArray();
+            try
+            {
+                return (endpoints, await Task.WhenAll(starts));
+            }
+            catch (InvalidOperationException e) when (attempt < 3 && e.Message.Contains("address already in use", StringComparison.Ordinal))
+            {
+                foreach (var start in starts.Where(t => t.IsCompletedSuccessfully))
+                {
+                    start.Result.Dispose();
+                }
+            }
+        }
+    }
+
     /// <summary>Runs a sidecar that is expected to refuse to start; returns its exit code and stderr.</summary>
     public static async Task<(int ExitCode, string StdErr)> RunToExitAsync(string listen, params string[] args)
     {

@@ -25,6 +25,7 @@ public sealed class ClusterAuthTests : IAsyncLifetime
         {
             NodeId = $"node-{(char)('a' + i)}",
             Listen = e,
+            DataListen = $"127.0.0.1:{ClusterTestNodes.FreePort()}", // chosen up front: no node's port-0 bind can take a port a sibling is about to listen on
             Memory = "48MiB",
             MaxBlock = "1MiB",
             Staging = "1MiB",

@@ -23,6 +23,7 @@ public sealed class ClusterMetricsTests : IAsyncLifetime
         {
             NodeId = i == 0 ? "node-a" : "node-b",
             Listen = e,
+            DataListen = $"127.0.0.1:{ClusterTestNodes.FreePort()}", // chosen up front: no node's port-0 bind can take a port a sibling is about to listen on
             Metrics = "127.0.0.1:0",
             Memory = "32MiB",
             MaxBlock = "1MiB",

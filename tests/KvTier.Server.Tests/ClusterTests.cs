@@ -132,6 +132,7 @@ public sealed class ClusterTests : IAsyncLifetime
     {
         NodeId = nodeId,
         Listen = listen,
+        DataListen = $"127.0.0.1:{ClusterTestNodes.FreePort()}", // chosen up front: no node's port-0 bind can take a port a sibling is about to listen on
         Memory = "48MiB",
         MaxBlock = "1MiB",
         Staging = "1MiB",
