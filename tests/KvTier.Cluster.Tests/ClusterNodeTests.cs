@@ -86,9 +86,10 @@ public sealed class ClusterNodeTests : IAsyncDisposable
         var empty = Member("empty", emptyServer.Endpoint.ToString());
         var slow = Member("slow", _hang.Endpoint.ToString());
         await using var membership = new FixedMembership(new ClusterView(self, [empty, self, slow], new HashSet<string>(), 1));
-        // The first owner misses at once; the fail-over to the hanging owner then outlives the first hedge interval.
+        // The first owner misses well inside the hedge delay (a loopback round trip against 2 s, so a stalled CI machine
+        // does not hedge early); the fail-over to the hanging owner then outlives a hedge interval.
         await using var node = new ClusterNode(membership, _self,
-            new ClusterOptions { Replicas = 3, InitialHedgeDelay = TimeSpan.FromMilliseconds(50), RequestTimeout = TimeSpan.FromMilliseconds(500) },
+            new ClusterOptions { Replicas = 3, InitialHedgeDelay = TimeSpan.FromSeconds(2), RequestTimeout = TimeSpan.FromSeconds(3) },
             TestBlocks.ClientOptions());
         var key = Enumerable.Range(0, 400).Select(i => TestBlocks.Key(1000 + i))
             .First(k => node.Owners(k).First(o => o.NodeId != "self").NodeId == "empty");
