@@ -34,11 +34,11 @@ public sealed class NetBenchOptions
     public int LatencySamples { get; set; } = 300;
 
     /// <summary>
-    /// Untimed warm-up of each path, at least one round (default 2 s): connections open and tiered JIT settles in this
+    /// Untimed warm-up of each path, at least one round (default 3 s): connections open and tiered JIT settles in this
     /// process and in the sidecars, so that background compilation does not run during another path's measurement.
     /// <see cref="TimeSpan.Zero"/> skips it.
     /// </summary>
-    public TimeSpan WarmUp { get; set; } = TimeSpan.FromSeconds(2);
+    public TimeSpan WarmUp { get; set; } = TimeSpan.FromSeconds(3);
 
     /// <summary><c>--memory</c> of each sidecar (default 1GiB); must hold <see cref="Blocks"/>.</summary>
     public string SidecarMemory { get; set; } = "1GiB";

@@ -34,6 +34,13 @@ public static class NetBenchReport
         s.AppendLine(c, $"| gRPC Get (KvTierClient, concurrent calls, verified) | {r.GrpcGetGbps:0.00} | {r.GrpcGetGbps / r.TcpLoopbackGbps:0.00} | {r.GrpcGetGbps / r.RedisGetGbps:0.00} | {Cores(r, "grpc_get")} | |");
         s.AppendLine();
         s.AppendLine(c, $"One-block fetch through the data plane: p50 {r.FetchP50Ms:0.00} ms, p99 {r.FetchP99Ms:0.00} ms ({r.LatencySamples} samples, one at a time). Median of {r.Passes} passes.");
+        if (r.PassGbps.TryGetValue("peer_fetch", out var peer) && r.PassGbps.TryGetValue("tcp_loopback", out var tcp))
+        {
+            // Pass by pass, the spread the medians hide on a shared machine.
+            s.AppendLine();
+            s.AppendLine(c, $"Peer ÷ TCP loopback, pass by pass: {string.Join(", ", peer.Zip(tcp, (p, t) => (p / t).ToString("0.00", c)))}.");
+        }
+
         return s.ToString();
     }
 

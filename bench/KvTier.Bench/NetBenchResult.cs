@@ -41,6 +41,11 @@ public sealed record NetBenchResult
     /// grpc_get, tcp_loopback, redis_get. On a machine with few cores this says whether a path was CPU-bound.
     /// </summary>
     [JsonPropertyName("cpu_cores")] public IReadOnlyDictionary<string, NetCpuUse> CpuCores { get; init; } = new Dictionary<string, NetCpuUse>();
+    /// <summary>
+    /// Every pass's GB/s, keyed like <see cref="CpuCores"/>, in pass order: the spread shows how noisy the machine was,
+    /// and a path's pass i ran next to the other paths' pass i.
+    /// </summary>
+    [JsonPropertyName("pass_gbps")] public IReadOnlyDictionary<string, IReadOnlyList<double>> PassGbps { get; init; } = new Dictionary<string, IReadOnlyList<double>>();
 }
 
 /// <summary>Cores busy during one path's measurements, split by process.</summary>

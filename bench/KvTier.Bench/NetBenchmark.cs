@@ -116,6 +116,13 @@ public static class NetBenchmark
                     ["tcp_loopback"] = cpu["tcp"].Cores,
                     ["redis_get"] = cpu["redis"].Cores,
                 },
+                PassGbps = new Dictionary<string, IReadOnlyList<double>>
+                {
+                    ["peer_fetch"] = figures["peer"],
+                    ["grpc_get"] = figures["grpc"],
+                    ["tcp_loopback"] = figures["tcp"],
+                    ["redis_get"] = figures["redis"],
+                },
                 FetchP50Ms = p50,
                 FetchP99Ms = p99,
                 Connections = options.Connections,

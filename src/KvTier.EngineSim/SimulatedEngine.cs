@@ -72,7 +72,10 @@ public sealed class SimulatedEngine : IAsyncDisposable
 
         // 2b. Fleet-wide single-flight: if another engine is already computing this prompt, wait for it and fetch.
         var leaseHeld = false;
-        for (var round = 0; _options.SingleFlight && vram + onloaded < keys.Length && round < 50; round++)
+        // Bounded by time, not rounds: a holder past its ETA is polled every 25 ms, and a round count would give up on
+        // a holder that is merely slow.
+        var waiting = Stopwatch.StartNew();
+        while (_options.SingleFlight && vram + onloaded < keys.Length && waiting.Elapsed < _options.MaxPrefillWait)
         {
             var eta = (uint)Math.Ceiling((tokens.Length - (vram + onloaded) * _model.Geometry.BlockTokens) * _msPerToken * 1.5);
             var lease = await _client.BeginPrefillAsync(keys[^1], _options.EngineId, eta, cancellationToken).ConfigureAwait(false);
@@ -82,7 +85,7 @@ public sealed class SimulatedEngine : IAsyncDisposable
                 break;
             }
 
-            await Task.Delay(TimeSpan.FromMilliseconds(Math.Clamp(lease.EtaRemainingMs, 10, 200)), cancellationToken).ConfigureAwait(false);
+            await Task.Delay(TimeSpan.FromMilliseconds(Math.Clamp(lease.EtaRemainingMs, 25, 200)), cancellationToken).ConfigureAwait(false);
             var more = await LoadFromTierAsync(tokens, keys, vram + onloaded, kv, onloadedBlocks, cancellationToken).ConfigureAwait(false);
             (onloaded, offloaded, decision, onloadMs) = (onloaded + more.Onloaded, offloaded + more.Offloaded, more.Decision, onloadMs + more.OnloadMs);
         }

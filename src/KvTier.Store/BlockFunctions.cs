@@ -5,7 +5,8 @@ namespace KvTier.Store;
 
 /// <summary>
 /// FASTER callbacks. Every read verifies the header and the payload checksum inside the callback, copying
-/// straight into the caller's buffer (no intermediate byte[]). Writes never update a record in place, so a
+/// straight into the caller's buffer (no intermediate byte[]); a lend verifies the header and leaves the payload to
+/// its receiver. Writes never update a record in place, so a
 /// reader copying a block can never see it change underneath it.
 /// </summary>
 internal sealed unsafe class BlockFunctions(StoreCounters counters, PageTallies pages, TenantLedger tenants)
@@ -21,7 +22,7 @@ internal sealed unsafe class BlockFunctions(StoreCounters counters, PageTallies 
     {
         dst.Address = address;
         var record = value.AsReadOnlySpan();
-        if (input.Op is BlockOp.Peek or BlockOp.Protect)
+        if (input.Op is BlockOp.Peek or BlockOp.Protect or BlockOp.Lend or BlockOp.Renew)
         {
             var status = BlockHeader.TryRead(record, out dst.Header);
             if (status == BlockStatus.Ok && dst.Header.PayloadLength != record.Length - BlockHeader.Size)
@@ -30,8 +31,15 @@ internal sealed unsafe class BlockFunctions(StoreCounters counters, PageTallies 
             }
 
             dst.Status = status == BlockStatus.Ok && dst.Header.IsExpired(input.NowUnixMs) ? BlockStatus.Expired : status;
-            // Returning false keeps FASTER from copying a block that is not worth keeping (expired or damaged).
-            return input.Op == BlockOp.Peek || dst.Status == BlockStatus.Ok;
+            if (input.Op == BlockOp.Lend)
+            {
+                // The log's pages are pinned: the record stays where it is while the lending caller holds its epoch.
+                dst.Record = (byte*)value.ToPointer();
+            }
+
+            // Returning false keeps FASTER from copying a block that is not worth keeping (expired or damaged); a peek or
+            // a lend (plain sessions, no copies) reports what it found.
+            return input.Op is BlockOp.Peek or BlockOp.Lend || dst.Status == BlockStatus.Ok;
         }
 
         dst.Status = BlockHeader.VerifyAndCopy(record, new Span<byte>(dst.Destination, (int)dst.Capacity), input.NowUnixMs, out dst.Header);

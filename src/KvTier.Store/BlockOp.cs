@@ -17,6 +17,10 @@ internal enum BlockOp : byte
     Touch,
     /// <summary>Verify the header and let FASTER copy the record to the tail (a tenant's block kept within its quota).</summary>
     Protect,
+    /// <summary>Verify the header and hand out where the record's bytes are (a lend, read in place under the epoch).</summary>
+    Lend,
+    /// <summary>Verify the header and let FASTER copy the record to the tail (the second chance a lent block gets).</summary>
+    Renew,
 }
 
 /// <summary>Input of one store operation. Pointers are to memory the caller keeps pinned until the op completes.</summary>
@@ -45,4 +49,7 @@ internal unsafe struct BlockOutput
     public BlockStatus Status;
     public BlockHeader Header;
     public long Address;
+
+    /// <summary>A lend's record (header + payload) in the log; valid only while the reader's epoch is held.</summary>
+    public byte* Record;
 }

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Numerics;
@@ -176,6 +177,102 @@ public sealed unsafe class BlockStore : IBlockStore
             }
 
             return status;
+        }
+    }
+
+    /// <inheritdoc/>
+    public BlockStatus Lend<TState>(string tenant, in BlockKey key, ref TState state, BlockLender<TState> lender, out BlockInfo info)
+        where TState : allows ref struct
+    {
+        ThrowIfDisposed();
+        ArgumentNullException.ThrowIfNull(lender);
+        Span<byte> keyBytes = stackalloc byte[TenantKey.MaxBytes];
+        var keyLength = TenantKey.Write(keyBytes, tenant, key);
+        var input = new BlockInput { Op = BlockOp.Lend, NowUnixMs = NowMs, TenantId = _tenants.Find(tenant) };
+        var output = default(BlockOutput);
+        var status = BlockStatus.NotFound;
+        var onSsd = false;
+        info = default;
+        var sessions = Rent();
+        // The plain session: a read that copies to the tail may refresh the epoch after the callback, and the record
+        // must stay put until the lender is done. The second chance such a read gives comes after, below.
+        var context = sessions.Plain.UnsafeContext;
+        context.BeginUnsafe();
+        try
+        {
+            fixed (byte* k = keyBytes)
+            {
+                var keySpan = SpanByte.FromPointer(k, keyLength);
+                var read = context.Read(ref keySpan, ref input, ref output);
+                if (read.IsPending)
+                {
+                    // On the SSD: the callback saw an I/O buffer that is gone now. Read it the copying way below.
+                    context.CompletePending(wait: true);
+                    onSsd = true;
+                }
+                else if (read.Found)
+                {
+                    status = output.Status;
+                    if (status == BlockStatus.Ok)
+                    {
+                        var h = output.Header;
+                        info = new BlockInfo(h.PayloadLength, h.PayloadChecksum, h.GeometryFingerprint, h.CreatedUnixMs, h.ExpiresUnixMs,
+                            TierOf(output.Address));
+                        lender(info, new ReadOnlySpan<byte>(output.Record + BlockHeader.Size, (int)h.PayloadLength), ref state);
+                    }
+                }
+            }
+        }
+        finally
+        {
+            context.EndUnsafe();
+            Return(sessions);
+        }
+
+        if (onSsd)
+        {
+            return LendCopy(tenant, key, ref state, lender, out info);
+        }
+
+        Settle(status, tenant, key, output.Address);
+        if (status == BlockStatus.Ok)
+        {
+            _counters.Hit(info.PayloadLength);
+            if (output.Address < _kv.Log.ReadOnlyAddress)
+            {
+                // Read-only region: a plain read would have copied it to the tail; give it that second chance now.
+                var renew = default(BlockOutput);
+                ReadOne(BlockOp.Renew, tenant, key, ref renew, out _, settle: false);
+            }
+        }
+
+        return status is BlockStatus.Expired ? BlockStatus.NotFound : status;
+    }
+
+    // A lend of a block on the SSD: verified into a pooled buffer, then lent from there.
+    private BlockStatus LendCopy<TState>(string tenant, in BlockKey key, ref TState state, BlockLender<TState> lender, out BlockInfo info)
+        where TState : allows ref struct
+    {
+        var status = Peek(tenant, key, out info);
+        if (status != BlockStatus.Ok)
+        {
+            return status;
+        }
+
+        var buffer = ArrayPool<byte>.Shared.Rent((int)info.PayloadLength);
+        try
+        {
+            status = Get(tenant, key, buffer, out info);
+            if (status == BlockStatus.Ok)
+            {
+                lender(info, buffer.AsSpan(0, (int)info.PayloadLength), ref state);
+            }
+
+            return status;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 
@@ -430,7 +527,7 @@ public sealed unsafe class BlockStore : IBlockStore
             fixed (byte* k = keyBytes)
             {
                 var keySpan = SpanByte.FromPointer(k, keyLength);
-                status = ReadCore(op == BlockOp.Read ? sessions.Copying : sessions.Plain, ref keySpan, ref input, ref output, out copied);
+                status = ReadCore(op is BlockOp.Read or BlockOp.Renew ? sessions.Copying : sessions.Plain, ref keySpan, ref input, ref output, out copied);
             }
         }
         finally

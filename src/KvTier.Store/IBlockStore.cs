@@ -29,6 +29,15 @@ public interface IBlockStore : IDisposable
     /// </summary>
     BlockStatus Get(string tenant, in BlockKey key, Span<byte> destination, out BlockInfo info);
 
+    /// <summary>
+    /// Hands a block's payload to <paramref name="lender"/> where it lies in DRAM, without copying it; a block on the SSD
+    /// is read into a pooled buffer first. Meant for forwarding a block to a receiver that verifies it: the header is
+    /// verified here, but the payload's checksum is not (<see cref="BlockInfo.PayloadChecksum"/> travels with it, and the
+    /// receiver checks the bytes against it). Ok when <paramref name="lender"/> ran; it is not called otherwise.
+    /// </summary>
+    BlockStatus Lend<TState>(string tenant, in BlockKey key, ref TState state, BlockLender<TState> lender, out BlockInfo info)
+        where TState : allows ref struct;
+
     /// <summary>Reads a block's header only (its size, for sizing a buffer, and where it lives).</summary>
     BlockStatus Peek(string tenant, in BlockKey key, out BlockInfo info);
 

@@ -281,6 +281,41 @@ internal sealed class PeerConnection : IAsyncDisposable
         return Writer.WriteAsync(bytes, Arm(timeout));
     }
 
+    /// <summary>
+    /// Sends the frame <paramref name="prefix"/> + <paramref name="payload"/> from byte <paramref name="offset"/> on,
+    /// straight from where it lies, for as long as the socket takes bytes without waiting. Returns the bytes sent. The
+    /// pipe must hold no unflushed bytes.
+    /// </summary>
+    public int SendInPlace(ReadOnlySpan<byte> prefix, ReadOnlySpan<byte> payload, int offset)
+    {
+        var socket = _stream.Socket;
+        var total = prefix.Length + payload.Length;
+        var at = offset;
+        // Non-blocking for this call only: the caller holds the store's memory in place and must not wait for the peer.
+        // Async operations on the socket do not depend on this flag.
+        socket.Blocking = false;
+        try
+        {
+            while (at < total)
+            {
+                var n = socket.Send(at < prefix.Length ? prefix[at..] : payload[(at - prefix.Length)..], SocketFlags.None, out var error);
+                if (error == SocketError.WouldBlock)
+                {
+                    break;
+                }
+
+                at += error == SocketError.Success ? n : throw new SocketException((int)error);
+            }
+        }
+        finally
+        {
+            socket.Blocking = true;
+        }
+
+        _counters.BytesOut(at - offset);
+        return at - offset;
+    }
+
     /// <summary>Writes an Error frame (code and text) into the pipe.</summary>
     public void WriteError(PeerRefusal code, string text, uint requestId = 0)
     {

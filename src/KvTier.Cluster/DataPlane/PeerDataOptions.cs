@@ -90,8 +90,11 @@ public sealed class PeerDataClientOptions
     /// <summary>Largest block payload accepted from the peer; larger ones are reported as TooLarge. Default 64 MiB.</summary>
     public long MaxBlockBytes { get; set; } = 64L << 20;
 
-    /// <summary>Receive-pipe buffer per connection. Default 1 MiB.</summary>
-    public int PipeBufferBytes { get; set; } = 1 << 20;
+    /// <summary>
+    /// Receive-pipe buffer per connection. Default 64 KiB: reading a frame header pulls at most this much of the next
+    /// payload through the pipe (one copy); the rest of a large payload is read from the socket straight into place.
+    /// </summary>
+    public int PipeBufferBytes { get; set; } = 64 << 10;
 
     /// <summary>Throws <see cref="ArgumentException"/> naming the bad setting and the fix.</summary>
     public void Validate()
@@ -145,7 +148,7 @@ internal static class PeerIdentityRules
     {
         if (bytes is < 4096 or > 64 << 20)
         {
-            throw new ArgumentException($"peer data PipeBufferBytes {bytes} is out of range: use 4KiB to 64MiB (default 1MiB).");
+            throw new ArgumentException($"peer data PipeBufferBytes {bytes} is out of range: use 4KiB to 64MiB (default 1MiB on a server, 64KiB on a client).");
         }
     }
 

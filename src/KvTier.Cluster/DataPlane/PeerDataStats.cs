@@ -3,8 +3,17 @@ namespace KvTier.Cluster.DataPlane;
 /// <summary>A snapshot of a data-plane server's or client's counters.</summary>
 public readonly record struct PeerDataStats
 {
-    /// <summary>Blocks sent with a verified payload (GET responses on a server, PUTs on a client).</summary>
+    /// <summary>
+    /// Blocks sent (GET responses on a server, PUTs on a client). A server sends a block's payload as stored, with its
+    /// checksum; the receiver verifies it.
+    /// </summary>
     public long BlocksSent { get; init; }
+
+    /// <summary>
+    /// Times a server sending a large block straight from the store's memory found the socket full (a slow or busy
+    /// receiver): the next chunk was copied out and sent asynchronously, then the rest went in place again.
+    /// </summary>
+    public long SendStalls { get; init; }
 
     /// <summary>Blocks received whose checksum matched (PUTs on a server, GET responses on a client).</summary>
     public long BlocksReceived { get; init; }
@@ -38,6 +47,7 @@ public readonly record struct PeerDataStats
 internal sealed class PeerDataCounters
 {
     private long _blocksSent;
+    private long _sendStalls;
     private long _blocksReceived;
     private long _corruptReceived;
     private long _bytesIn;
@@ -49,6 +59,8 @@ internal sealed class PeerDataCounters
     private long _timeouts;
 
     public void BlockSent() => Interlocked.Increment(ref _blocksSent);
+
+    public void SendStalled() => Interlocked.Increment(ref _sendStalls);
 
     public void BlockReceived() => Interlocked.Increment(ref _blocksReceived);
 
@@ -75,6 +87,7 @@ internal sealed class PeerDataCounters
     public PeerDataStats Snapshot() => new()
     {
         BlocksSent = Volatile.Read(ref _blocksSent),
+        SendStalls = Volatile.Read(ref _sendStalls),
         BlocksReceived = Volatile.Read(ref _blocksReceived),
         CorruptReceived = Volatile.Read(ref _corruptReceived),
         BytesIn = Volatile.Read(ref _bytesIn),

@@ -13,8 +13,11 @@ internal sealed class PeerServerSession
     // Blocks below this size are copied into the pipe and flushed together; larger ones are written in place.
     private const int SmallBlockBytes = 64 << 10;
     private const int FlushThreshold = 256 << 10;
-    private const int DefaultBlockBytes = 2 << 20;
+    // Bytes copied out for one asynchronous send when the socket is full (then sending continues in place).
+    private const int ChunkBytes = 64 << 10;
     private const int PutPrefixMax = 2 + PeerProtocol.MaxTenantBytes + BlockKey.Size + 8 + BlockHeader.Size;
+
+    private static readonly BlockLender<ServedBlock> s_serve = Serve;
 
     private readonly PeerDataServer _server;
     private readonly PeerConnection _connection;
@@ -115,115 +118,117 @@ internal sealed class PeerServerSession
         var tenant = PeerProtocol.ReadKeyRequest(body.Span, out var keysOffset, out var count);
         // The keys stay in the connection's body buffer: nothing is read from the peer until this request is answered.
         var keys = body[keysOffset..];
-        var buffers = _server.Buffers;
-        var current = buffers.Rent(PeerProtocol.BlockPrefix + DefaultBlockBytes);
-        byte[]? spare = null;
-        var sending = default(ValueTask<FlushResult>);
-        var isSending = false;
-        var buffered = 0;
+        var chunk = _server.Buffers.Rent(ChunkBytes);
         try
         {
             for (var i = 0; i < count; i++)
             {
-                // Read block i while block i-1 may still be on its way out of the other buffer.
-                var status = ReadBlock(tenant, new BlockKey(keys.Span.Slice(i * BlockKey.Size, BlockKey.Size)), ref current, out var info);
-                if (isSending)
+                var key = new BlockKey(keys.Span.Slice(i * BlockKey.Size, BlockKey.Size));
+                var block = new ServedBlock(this, request.RequestId, i, chunk);
+                var status = _server.Store.Lend(tenant, key, ref block, s_serve, out _);
+                if (block.Deferred)
                 {
-                    isSending = false;
-                    await sending.ConfigureAwait(false);
+                    // A large block behind small frames still in the pipe: those go first, then the block in place.
+                    await _connection.FlushAsync(Io).ConfigureAwait(false);
+                    block = new ServedBlock(this, request.RequestId, i, chunk);
+                    status = _server.Store.Lend(tenant, key, ref block, s_serve, out _);
                 }
 
-                if (status != BlockStatus.Ok)
+                while (status == BlockStatus.Ok && block.Pending > 0)
+                {
+                    // The socket was full: the next bytes were copied out, and sending them is also the wait for room.
+                    // Then the rest goes in place again, from the same record.
+                    _server.Counters.SendStalled();
+                    await _connection.WriteDirectAsync(chunk.AsMemory(0, block.Pending), Io).ConfigureAwait(false);
+                    block.Sent += block.Pending;
+                    block.Pending = 0;
+                    status = _server.Store.Lend(tenant, key, ref block, s_serve, out _);
+                    if (status != BlockStatus.Ok || block.Replaced)
+                    {
+                        // Part of the frame is on the wire and its bytes are gone: the peer sees the connection end.
+                        throw new IOException($"block {key} was replaced or evicted while it was being sent");
+                    }
+                }
+
+                status = block.TooLarge ? BlockStatus.TooLarge : status;
+                if (status is not BlockStatus.Ok)
                 {
                     var statusBody = _connection.StartFrame(FrameType.BlockStatus, 1, request.RequestId, i);
-                    statusBody[0] = (byte)status;
+                    statusBody[0] = (byte)(status is BlockStatus.Corrupt or BlockStatus.TooLarge ? status : BlockStatus.NotFound);
                     _connection.CommitFrame(1);
-                    buffered += FrameHeader.Size + 1;
                 }
                 else
                 {
-                    var frameLength = PeerProtocol.BlockPrefix + (int)info.PayloadLength;
-                    WritePrefix(current, request.RequestId, i, info);
                     _server.Counters.BlockSent();
-                    if (info.PayloadLength < SmallBlockBytes)
-                    {
-                        _connection.Writer.Write(current.AsSpan(0, frameLength));
-                        _server.Counters.BytesOut(frameLength);
-                        buffered += frameLength;
-                    }
-                    else
-                    {
-                        // The buffer already holds frame header, block header and payload: one send, no copy.
-                        sending = _connection.WriteDirectAsync(current.AsMemory(0, frameLength), Io);
-                        isSending = true;
-                        buffered = 0;
-                        (current, spare) = (spare ?? buffers.Rent(PeerProtocol.BlockPrefix + DefaultBlockBytes), current);
-                        continue;
-                    }
                 }
 
-                if (buffered >= FlushThreshold)
+                if (_connection.Writer.UnflushedBytes >= FlushThreshold)
                 {
                     await _connection.FlushAsync(Io).ConfigureAwait(false);
-                    buffered = 0;
                 }
-            }
-
-            if (isSending)
-            {
-                isSending = false;
-                await sending.ConfigureAwait(false);
             }
 
             await _connection.FlushAsync(Io).ConfigureAwait(false);
         }
         finally
         {
-            if (isSending)
-            {
-                // Never pool a buffer the socket may still be reading from.
-                await IgnoreFailureAsync(sending).ConfigureAwait(false);
-            }
-
-            buffers.Return(current);
-            buffers.Return(spare);
+            // Every chunk write was awaited, so the socket no longer reads from it.
+            _server.Buffers.Return(chunk);
         }
     }
 
-    private BlockStatus ReadBlock(string tenant, in BlockKey key, ref byte[] buffer, out BlockInfo info)
+    // Runs inside the store's lend, while the block's log memory is held in place. Small blocks are copied into the
+    // pipe. Large ones go to the socket from where they lie for as long as it takes bytes without waiting; when it is
+    // full, the next chunk is copied out for an asynchronous send, and a later lend continues in place.
+    private static void Serve(in BlockInfo info, ReadOnlySpan<byte> payload, ref ServedBlock block)
     {
-        var store = _server.Store;
-        var status = store.Get(tenant, key, buffer.AsSpan(PeerProtocol.BlockPrefix), out info);
-        for (var attempt = 0; status == BlockStatus.BufferTooSmall && attempt < 2; attempt++)
+        var session = block.Session;
+        var connection = session._connection;
+        if (block.Sent == 0)
         {
-            if (store.Peek(tenant, key, out var peeked) != BlockStatus.Ok)
+            if (info.PayloadLength > session._server.MaxBlockBytes)
             {
-                return BlockStatus.NotFound;
+                block.TooLarge = true;
+                return;
             }
 
-            if (peeked.PayloadLength > _server.MaxBlockBytes)
+            block.Header = new BlockHeader(info.GeometryFingerprint, info.PayloadLength, info.PayloadChecksum, info.CreatedUnixMs, info.ExpiresUnixMs);
+            if (payload.Length < SmallBlockBytes)
             {
-                return BlockStatus.TooLarge;
+                var body = connection.StartFrame(FrameType.Block, BlockHeader.Size + payload.Length, block.RequestId, block.Index);
+                block.Header.WriteTo(body);
+                payload.CopyTo(body[BlockHeader.Size..]);
+                connection.CommitFrame(BlockHeader.Size + payload.Length);
+                return;
             }
 
-            _server.Buffers.Return(buffer);
-            buffer = _server.Buffers.Rent(PeerProtocol.BlockPrefix + peeked.PayloadLength);
-            status = store.Get(tenant, key, buffer.AsSpan(PeerProtocol.BlockPrefix), out info);
+            if (connection.Writer.UnflushedBytes > 0)
+            {
+                block.Deferred = true;
+                return;
+            }
+        }
+        else if (info.PayloadChecksum != block.Header.PayloadChecksum || info.PayloadLength != block.Header.PayloadLength
+            || info.CreatedUnixMs != block.Header.CreatedUnixMs)
+        {
+            block.Replaced = true;
+            return;
         }
 
-        return status switch
+        // The prefix is rebuilt from the header taken at the first lend (a touch may rewrite the stored expiry since).
+        Span<byte> prefix = stackalloc byte[PeerProtocol.BlockPrefix];
+        new FrameHeader(FrameType.Block, BlockHeader.Size + payload.Length, block.RequestId, block.Index).WriteTo(prefix);
+        block.Header.WriteTo(prefix[FrameHeader.Size..]);
+        block.Sent += connection.SendInPlace(prefix, payload, block.Sent);
+        var left = prefix.Length + payload.Length - block.Sent;
+        if (left > 0)
         {
-            BlockStatus.Ok when info.PayloadLength > _server.MaxBlockBytes => BlockStatus.TooLarge,
-            BlockStatus.Ok or BlockStatus.Corrupt or BlockStatus.TooLarge => status,
-            _ => BlockStatus.NotFound,
-        };
-    }
-
-    private static void WritePrefix(byte[] buffer, uint requestId, int index, in BlockInfo info)
-    {
-        new FrameHeader(FrameType.Block, BlockHeader.Size + (int)info.PayloadLength, requestId, index).WriteTo(buffer);
-        new BlockHeader(info.GeometryFingerprint, info.PayloadLength, info.PayloadChecksum, info.CreatedUnixMs, info.ExpiresUnixMs)
-            .WriteTo(buffer.AsSpan(FrameHeader.Size));
+            var next = block.Chunk.AsSpan(0, Math.Min(left, block.Chunk.Length));
+            var fromPrefix = Math.Max(0, prefix.Length - block.Sent);
+            prefix[(prefix.Length - fromPrefix)..].CopyTo(next);
+            payload.Slice(Math.Max(0, block.Sent - prefix.Length), next.Length - fromPrefix).CopyTo(next[fromPrefix..]);
+            block.Pending = next.Length;
+        }
     }
 
     private async Task ServeExistsAsync(FrameHeader request)
@@ -330,16 +335,19 @@ internal sealed class PeerServerSession
         return _server.Store.Put(put.Tenant, put.Key, payload, put.Header.GeometryFingerprint, put.Ttl, put.Header.PayloadChecksum);
     }
 
-    private static async ValueTask IgnoreFailureAsync(ValueTask<FlushResult> sending)
+    // A block being served, as the store's lend sees it.
+    private struct ServedBlock(PeerServerSession session, uint requestId, int index, byte[] chunk)
     {
-        try
-        {
-            await sending.ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
-        {
-            // The request already failed; this only waits for the socket to let go of the buffer.
-        }
+        public readonly PeerServerSession Session = session;
+        public readonly uint RequestId = requestId;
+        public readonly int Index = index;
+        public readonly byte[] Chunk = chunk;
+        public BlockHeader Header;
+        public int Sent;
+        public int Pending;
+        public bool TooLarge;
+        public bool Deferred;
+        public bool Replaced;
     }
 
     private readonly record struct PutRequest(string Tenant, BlockKey Key, TimeSpan? Ttl, BlockHeader Header, BlockStatus Status);
