@@ -12,6 +12,13 @@ namespace KvTier.Store;
 internal sealed unsafe class BlockFunctions(StoreCounters counters, PageTallies pages, TenantLedger tenants)
     : FunctionsBase<SpanByte, SpanByte, BlockInput, BlockOutput, Empty>
 {
+    /// <summary>
+    /// The source of the put running on this thread (<see cref="BlockInput.FromSource"/>): an upsert runs its writer
+    /// synchronously on the caller's thread, and an input struct cannot hold an object.
+    /// </summary>
+    [ThreadStatic]
+    internal static IPayloadSource? Source;
+
     public override bool SingleReader(ref SpanByte key, ref BlockInput input, ref SpanByte value, ref BlockOutput dst, ref ReadInfo readInfo)
         => Read(ref input, ref value, ref dst, readInfo.Address);
 
@@ -76,10 +83,21 @@ internal sealed unsafe class BlockFunctions(StoreCounters counters, PageTallies 
             return true;
         }
 
-        // Copy and checksum in one pass, then write the header that carries the checksum.
+        // Copy and checksum in one pass (or let the source write the record, then checksum it), then write the header
+        // that carries the checksum.
         var record = dst.AsSpan();
-        var checksum = BlockChecksum.CopyAndCompute(
-            new ReadOnlySpan<byte>(input.Payload, (int)input.Header.PayloadLength), record[BlockHeader.Size..]);
+        ulong checksum;
+        if (input.FromSource)
+        {
+            var payload = record.Slice(BlockHeader.Size, (int)input.Header.PayloadLength);
+            Source!.CopyTo(payload);
+            checksum = BlockChecksum.Compute(payload);
+        }
+        else
+        {
+            checksum = BlockChecksum.CopyAndCompute(
+                new ReadOnlySpan<byte>(input.Payload, (int)input.Header.PayloadLength), record[BlockHeader.Size..]);
+        }
         if (input.HasExpectedChecksum && checksum != input.ExpectedChecksum)
         {
             // The sender's bytes are not the bytes it hashed: store nothing (the unlinked record is dead space).

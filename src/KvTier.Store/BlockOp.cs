@@ -34,6 +34,9 @@ internal unsafe struct BlockInput
     public ulong ExpectedChecksum;
     public bool HasExpectedChecksum;
 
+    /// <summary>A put whose payload <see cref="BlockFunctions.Source"/> writes into the record (Payload is unused).</summary>
+    public bool FromSource;
+
     /// <summary>The tenant's id in the store's <see cref="TenantLedger"/> (-1: not known), for records this op writes.</summary>
     public int TenantId;
 

@@ -104,11 +104,19 @@ public sealed unsafe class BlockStore : IBlockStore
     public BlockStatus Put(string tenant, in BlockKey key, ReadOnlySpan<byte> payload, ulong geometryFingerprint, TimeSpan? ttl,
         ulong? expectedChecksum) => PutCore(tenant, key, payload, geometryFingerprint, ttl, expectedChecksum, 0);
 
+    /// <inheritdoc/>
+    public BlockStatus PutFrom(string tenant, in BlockKey key, IPayloadSource source, ulong geometryFingerprint = 0, TimeSpan? ttl = null)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        return PutCore(tenant, key, default, geometryFingerprint, ttl, null, 0, source);
+    }
+
     private BlockStatus PutCore(string tenant, in BlockKey key, ReadOnlySpan<byte> payload, ulong geometryFingerprint, TimeSpan? ttl,
-        ulong? expectedChecksum, int faultOffsetPlusOne)
+        ulong? expectedChecksum, int faultOffsetPlusOne, IPayloadSource? source = null)
     {
         ThrowIfDisposed();
-        if (payload.Length > MaxBlockBytes)
+        var length = source?.Length ?? payload.Length;
+        if (length > MaxBlockBytes)
         {
             return BlockStatus.TooLarge;
         }
@@ -122,7 +130,8 @@ public sealed unsafe class BlockStore : IBlockStore
         var input = new BlockInput
         {
             Op = BlockOp.Put,
-            Header = new BlockHeader(geometryFingerprint, payload.Length, 0, now, ExpiryOf(now, ttl)),
+            Header = new BlockHeader(geometryFingerprint, length, 0, now, ExpiryOf(now, ttl)),
+            FromSource = source is not null,
             ExpectedChecksum = expectedChecksum.GetValueOrDefault(),
             HasExpectedChecksum = expectedChecksum.HasValue,
             FaultOffsetPlusOne = faultOffsetPlusOne,
@@ -137,13 +146,15 @@ public sealed unsafe class BlockStore : IBlockStore
             {
                 input.Payload = p;
                 var keySpan = SpanByte.FromPointer(k, keyLength);
-                // Only this value's length is used: BlockFunctions.SingleWriter takes the bytes from the input.
-                var sizing = SpanByte.FromPointer(k, BlockHeader.Size + payload.Length);
+                // Only this value's length is used: BlockFunctions.SingleWriter takes the bytes from the input (or the source).
+                var sizing = SpanByte.FromPointer(k, BlockHeader.Size + length);
+                BlockFunctions.Source = source;
                 sessions.Plain.Upsert(ref keySpan, ref input, ref sizing, ref output);
             }
         }
         finally
         {
+            BlockFunctions.Source = null;
             Return(sessions);
         }
 
@@ -154,7 +165,7 @@ public sealed unsafe class BlockStore : IBlockStore
                 _tenants.Died(replaced);
             }
 
-            _counters.Put(payload.Length);
+            _counters.Put(length);
             TruncateSsdIfFull();
             SettlePages();
             Protect();
@@ -508,10 +519,10 @@ public sealed unsafe class BlockStore : IBlockStore
     /// Test hook: stores a block whose payload has one byte flipped after its checksum was taken, as a memory or
     /// device fault would leave it.
     /// </summary>
-    internal BlockStatus PutWithFault(string tenant, in BlockKey key, ReadOnlySpan<byte> payload, int flipOffset)
+    internal BlockStatus PutWithFault(string tenant, in BlockKey key, ReadOnlySpan<byte> payload, int flipOffset, ulong geometryFingerprint = 0)
     {
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(flipOffset, payload.Length);
-        return PutCore(tenant, key, payload, 0, null, null, flipOffset + 1);
+        return PutCore(tenant, key, payload, geometryFingerprint, null, null, flipOffset + 1);
     }
 
     private BlockStatus ReadOne(BlockOp op, string tenant, in BlockKey key, ref BlockOutput output, out BlockInfo info, bool settle = true)

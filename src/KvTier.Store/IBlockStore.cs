@@ -24,6 +24,12 @@ public interface IBlockStore : IDisposable
     BlockStatus Put(string tenant, in BlockKey key, ReadOnlySpan<byte> payload, ulong geometryFingerprint, TimeSpan? ttl, ulong? expectedChecksum);
 
     /// <summary>
+    /// Stores a block whose payload <paramref name="source"/> writes straight into the log record; the store checksums
+    /// the record once it is written. Otherwise as <see cref="Put(string, in BlockKey, ReadOnlySpan{byte}, ulong, TimeSpan?)"/>.
+    /// </summary>
+    BlockStatus PutFrom(string tenant, in BlockKey key, IPayloadSource source, ulong geometryFingerprint = 0, TimeSpan? ttl = null);
+
+    /// <summary>
     /// Copies a block's verified payload into <paramref name="destination"/>. Anything but Ok means the destination
     /// holds no valid block (a corrupt record is counted and never returned).
     /// </summary>

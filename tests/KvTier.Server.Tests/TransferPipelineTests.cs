@@ -23,9 +23,9 @@ public sealed class TransferPipelineTests : IDisposable
     }
 
     [Fact]
-    public async Task Staging_for_a_single_block_applies_backpressure_and_every_block_still_moves()
+    public async Task Blocks_move_between_a_host_pool_and_the_store_bit_exact_without_touching_staging()
     {
-        using var staging = new StagingArena(StagingArena.PageBytes); // room for exactly one block in flight
+        using var staging = new StagingArena(StagingArena.PageBytes); // room for one block: the host path needs none
         var pipeline = new TransferPipeline(_store, staging);
         var pool = Register(KvPoolLayout.VllmPaged, seed: 1);
         var blocks = Enumerable.Range(0, 20).Select(i => (Key(i), Slot: i)).ToArray();
@@ -65,6 +65,32 @@ public sealed class TransferPipelineTests : IDisposable
 
         Assert.All(results, s => Assert.Equal(BlockStatus.Timeout, s));
         Assert.Equal(before, File.ReadAllBytes(_path));
+        Assert.Equal(0, staging.LeasedBytes);
+    }
+
+    [Fact]
+    public async Task A_stored_block_whose_bytes_rotted_onloads_as_corrupt_is_dropped_and_leaves_its_slot_untouched()
+    {
+        using var staging = new StagingArena(4 * StagingArena.PageBytes);
+        var pipeline = new TransferPipeline(_store, staging);
+        var pool = Register(KvPoolLayout.VllmPaged, seed: 3);
+        var block = new byte[pool.Spec.BlockBytes];
+        unsafe
+        {
+            HostCopier.Gather(pool.Spec, pool.Memory.Pointer, 0, block);
+        }
+
+        Assert.Equal(BlockStatus.Ok, _store.PutWithFault("default", Key(200), block, flipOffset: 777, pool.Fingerprint));
+        await pipeline.OffloadAsync("default", pool, [(Key(201), 1)], null, CancellationToken.None);
+        var before = File.ReadAllBytes(_path);
+
+        var results = await pipeline.OnloadAsync("default", pool, [(Key(200), 5), (Key(201), 6)], CancellationToken.None);
+
+        Assert.Equal([BlockStatus.Corrupt, BlockStatus.Ok], results);
+        Assert.Equal(Block(before, pool.Spec, 5), Block(File.ReadAllBytes(_path), pool.Spec, 5));
+        Assert.Equal(Block(before, pool.Spec, 1), Block(File.ReadAllBytes(_path), pool.Spec, 6));
+        Assert.Equal(1, _store.GetStats().Corruptions);
+        Assert.Equal(BlockStatus.NotFound, _store.Peek("default", Key(200), out _)); // dropped: the next read is a plain miss
         Assert.Equal(0, staging.LeasedBytes);
     }
 

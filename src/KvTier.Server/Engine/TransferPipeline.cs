@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Threading.Channels;
 using KvTier.Core;
 using KvTier.Server.Operations;
 using KvTier.Store;
@@ -8,14 +7,14 @@ using KvTier.Transfer;
 namespace KvTier.Server.Engine;
 
 /// <summary>
-/// Moves blocks between an engine's pool and the store through pinned staging, double-buffered: while one block is
-/// written to the store (or scattered into the pool), the next is gathered (or read from the store) on another core.
-/// Staging exhaustion makes the producer wait (backpressure); nothing is allocated per block.
+/// Moves blocks between an engine's pool and the store without staging copies: offload gathers each block straight
+/// into its store record, and onload verifies each block where it lies in the store and scatters it straight into its
+/// slot. Blocks are independent, so a worker per core takes them in turn. Nothing is allocated per block; staging is
+/// used only to read back a block found damaged (the verified read that counts and drops it).
 /// </summary>
 public sealed class TransferPipeline
 {
-    // Blocks staged ahead of the consumer: two in flight is double buffering.
-    private const int Depth = 2;
+    private static readonly BlockLender<OnloadSlot> s_scatter = Scatter;
 
     private readonly IBlockStore _store;
     private readonly StagingArena _staging;
@@ -35,35 +34,28 @@ public sealed class TransferPipeline
     }
 
     /// <summary>Gathers each (key, slot) from the pool and stores it. Results are per block, in request order.</summary>
-    public async Task<BlockStatus[]> OffloadAsync(string tenant, RegisteredPool pool, IReadOnlyList<(BlockKey Key, int Slot)> blocks,
+    /// <remarks>
+    /// Each block is gathered straight into its store record (one copy, then the store's checksum pass). Blocks are
+    /// independent, so one worker per core takes them in turn.
+    /// </remarks>
+    public Task<BlockStatus[]> OffloadAsync(string tenant, RegisteredPool pool, IReadOnlyList<(BlockKey Key, int Slot)> blocks,
         TimeSpan? ttl, CancellationToken cancellationToken)
     {
-        var results = Prepare(pool, blocks);
-        var channel = Channel.CreateBounded<(int Index, StagingLease Lease)>(Depth);
-        var producer = Task.Run(() => ProduceAsync(channel.Writer, blocks.Count, pool.Spec.BlockBytes, (i, lease) =>
+        return EachBlockAsync(pool, blocks, () =>
         {
-            unsafe
+            var gather = new SlotGather(pool);
+            return block =>
             {
-                HostCopier.Gather(pool.Spec, pool.Memory.Pointer, blocks[i].Slot, lease.Span);
-            }
-
-            return true;
-        }, cancellationToken), CancellationToken.None);
-
-        await foreach (var (i, lease) in channel.Reader.ReadAllAsync(CancellationToken.None).ConfigureAwait(false))
-        {
-            using (lease)
-            {
-                results[i] = _store.Put(tenant, blocks[i].Key, lease.Span, pool.Fingerprint, ttl);
-                if (results[i] == BlockStatus.Ok)
+                gather.Slot = block.Slot;
+                var status = _store.PutFrom(tenant, block.Key, gather, pool.Fingerprint, ttl);
+                if (status == BlockStatus.Ok)
                 {
                     _metrics.Offload(pool.Spec.BlockBytes);
                 }
-            }
-        }
 
-        await producer.ConfigureAwait(false);
-        return results;
+                return ValueTask.FromResult(status);
+            };
+        }, cancellationToken);
     }
 
     /// <summary>
@@ -76,63 +68,97 @@ public sealed class TransferPipeline
     /// <see cref="OnloadAsync(string, RegisteredPool, IReadOnlyList{ValueTuple{BlockKey, int}}, CancellationToken)"/>, each block
     /// read from the first of <paramref name="namespaces"/> that holds it (a tenant's own, then <c>shared</c>).
     /// </summary>
-    public async Task<BlockStatus[]> OnloadAsync(IReadOnlyList<string> namespaces, RegisteredPool pool, IReadOnlyList<(BlockKey Key, int Slot)> blocks,
+    /// <remarks>
+    /// Each block is verified where it lies in the store and scattered from there straight into its slot: no staging
+    /// copy. Blocks are independent, so one worker per core takes them in turn.
+    /// </remarks>
+    public Task<BlockStatus[]> OnloadAsync(IReadOnlyList<string> namespaces, RegisteredPool pool, IReadOnlyList<(BlockKey Key, int Slot)> blocks,
         CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfZero(namespaces.Count);
+        return EachBlockAsync(pool, blocks, () => block => OnloadOneAsync(namespaces, pool, block), cancellationToken);
+    }
+
+    // Runs `step` on every block, one worker per core taking blocks in turn (each worker makes its own step). Results
+    // are per block, in request order; a deadline leaves the blocks not yet started at Timeout.
+    private static async Task<BlockStatus[]> EachBlockAsync(RegisteredPool pool, IReadOnlyList<(BlockKey Key, int Slot)> blocks,
+        Func<Func<(BlockKey Key, int Slot), ValueTask<BlockStatus>>> makeStep, CancellationToken cancellationToken)
+    {
         var results = Prepare(pool, blocks);
-        var channel = Channel.CreateBounded<(int Index, StagingLease Lease)>(Depth);
-        var producer = Task.Run(() => ProduceAsync(channel.Writer, blocks.Count, pool.Spec.BlockBytes, (i, lease) =>
+        var next = -1;
+        var workers = Math.Clamp(blocks.Count, 1, Environment.ProcessorCount);
+        await Task.WhenAll(Enumerable.Range(0, workers).Select(_ => Task.Run(async () =>
         {
-            var started = Stopwatch.GetTimestamp();
-            var status = BlockStatus.NotFound;
-            var info = default(BlockInfo);
-            for (var n = 0; n < namespaces.Count && status == BlockStatus.NotFound; n++)
+            var step = makeStep();
+            for (int i; !cancellationToken.IsCancellationRequested && (i = Interlocked.Increment(ref next)) < blocks.Count;)
             {
-                status = _store.Get(namespaces[n], blocks[i].Key, lease.Span, out info);
+                results[i] = await step(blocks[i]).ConfigureAwait(false);
             }
+        }, CancellationToken.None))).ConfigureAwait(false);
+        return results;
+    }
 
-            if (status == BlockStatus.Ok)
-            {
-                _metrics.LocalFetch(started);
-            }
-
-            if (status == BlockStatus.Ok && info.PayloadLength != pool.Spec.BlockBytes)
-            {
-                status = BlockStatus.GeometryMismatch;
-            }
-            else if (status == BlockStatus.Ok && info.GeometryFingerprint != pool.Fingerprint)
-            {
-                status = BlockStatus.GeometryMismatch;
-            }
-
-            results[i] = status;
-            return status == BlockStatus.Ok;
-        }, cancellationToken), CancellationToken.None);
-
-        await foreach (var (i, lease) in channel.Reader.ReadAllAsync(CancellationToken.None).ConfigureAwait(false))
+    private async ValueTask<BlockStatus> OnloadOneAsync(IReadOnlyList<string> namespaces, RegisteredPool pool, (BlockKey Key, int Slot) block)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var onload = new OnloadSlot(pool, block.Slot);
+        var status = BlockStatus.NotFound;
+        for (var n = 0; n < namespaces.Count && status == BlockStatus.NotFound; n++)
         {
-            using (lease)
+            status = _store.Lend(namespaces[n], block.Key, ref onload, s_scatter, out _);
+            if (status == BlockStatus.Ok && onload.Result == BlockStatus.Corrupt)
             {
-                // The engine may have died while the block was read: never write into a pool that is gone.
-                if (!pool.IsAlive)
+                // The stored bytes do not match their checksum: a verified read counts the damage and drops the record,
+                // and nothing was scattered.
+                using (var staged = await _staging.RentAsync(pool.Spec.BlockBytes, CancellationToken.None).ConfigureAwait(false))
                 {
-                    results[i] = BlockStatus.NotFound;
-                    continue;
+                    status = _store.Get(namespaces[n], block.Key, staged.Span, out _);
                 }
 
-                unsafe
-                {
-                    HostCopier.Scatter(pool.Spec, lease.Span, pool.Memory.Pointer, blocks[i].Slot);
-                }
-
-                results[i] = BlockStatus.Ok;
-                _metrics.Onload(pool.Spec.BlockBytes);
+                return status == BlockStatus.Ok ? BlockStatus.Corrupt : status;
             }
         }
 
-        await producer.ConfigureAwait(false);
-        return results;
+        if (status != BlockStatus.Ok)
+        {
+            return status;
+        }
+
+        if (onload.Result == BlockStatus.Ok)
+        {
+            _metrics.LocalFetch(started);
+            _metrics.Onload(pool.Spec.BlockBytes);
+        }
+
+        return onload.Result;
+    }
+
+    // Runs inside the store's lend: checks the block fits the pool and is intact, then scatters it into its slot.
+    private static void Scatter(in BlockInfo info, ReadOnlySpan<byte> payload, ref OnloadSlot onload)
+    {
+        var pool = onload.Pool;
+        if (BlockChecksum.Compute(payload) != info.PayloadChecksum)
+        {
+            onload.Result = BlockStatus.Corrupt;
+        }
+        else if (info.PayloadLength != pool.Spec.BlockBytes || info.GeometryFingerprint != pool.Fingerprint)
+        {
+            onload.Result = BlockStatus.GeometryMismatch;
+        }
+        else if (!pool.IsAlive)
+        {
+            // The engine died while the block was read: never write into a pool that is gone.
+            onload.Result = BlockStatus.NotFound;
+        }
+        else
+        {
+            unsafe
+            {
+                HostCopier.Scatter(pool.Spec, payload, pool.Memory.Pointer, onload.Slot);
+            }
+
+            onload.Result = BlockStatus.Ok;
+        }
     }
 
     private static BlockStatus[] Prepare(RegisteredPool pool, IReadOnlyList<(BlockKey Key, int Slot)> blocks)
@@ -147,54 +173,21 @@ public sealed class TransferPipeline
         return results;
     }
 
-    // Stages blocks in order; a block the stage step rejects (e.g. a miss on onload) frees its lease at once.
-    private async Task ProduceAsync(ChannelWriter<(int, StagingLease)> writer, int count, long blockBytes,
-        Func<int, StagingLease, bool> stage, CancellationToken cancellationToken)
+    // Gathers a pool slot straight into the store's record. One per worker, reused block after block.
+    private sealed class SlotGather(RegisteredPool pool) : IPayloadSource
     {
-        try
-        {
-            for (var i = 0; i < count; i++)
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                var lease = await _staging.RentAsync(blockBytes, cancellationToken).ConfigureAwait(false);
-                bool staged;
-                try
-                {
-                    staged = stage(i, lease);
-                }
-                catch
-                {
-                    lease.Dispose();
-                    throw;
-                }
+        public int Slot { get; set; }
 
-                if (!staged)
-                {
-                    lease.Dispose();
-                    continue;
-                }
+        public int Length => (int)pool.Spec.BlockBytes;
 
-                if (!writer.TryWrite((i, lease)))
-                {
-                    try
-                    {
-                        await writer.WriteAsync((i, lease), CancellationToken.None).ConfigureAwait(false);
-                    }
-                    catch
-                    {
-                        lease.Dispose();
-                        throw;
-                    }
-                }
-            }
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            // Deadline: the blocks not yet staged keep their Timeout result.
-        }
-        finally
-        {
-            writer.TryComplete();
-        }
+        public unsafe void CopyTo(Span<byte> destination) => HostCopier.Gather(pool.Spec, pool.Memory.Pointer, Slot, destination);
+    }
+
+    // One block being onloaded, as the store's lend sees it.
+    private struct OnloadSlot(RegisteredPool pool, int slot)
+    {
+        public readonly RegisteredPool Pool = pool;
+        public readonly int Slot = slot;
+        public BlockStatus Result;
     }
 }
