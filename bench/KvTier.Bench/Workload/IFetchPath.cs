@@ -13,12 +13,15 @@ internal interface IFetchPath : IAsyncDisposable
     string Name { get; }
 
     /// <summary>
-    /// Fetches the first <paramref name="count"/> of <paramref name="keys"/> for real, every block checksum-verified,
-    /// and returns the milliseconds it took and how many leading blocks arrived. A block can go missing between the
-    /// lookup and the fetch (evicted by the writes in between); the engine then recomputes from there on, as it does
-    /// in production.
+    /// Fetches <paramref name="keys"/>[<paramref name="from"/>..<paramref name="to"/>) for real, every block
+    /// checksum-verified, and returns the milliseconds it took and how many leading blocks of that range arrived. A
+    /// block can go missing between the lookup and the fetch (evicted by the writes in between); the engine then
+    /// recomputes from there on, as it does in production.
     /// </summary>
-    Task<FetchOutcome> FetchAsync(BlockKey[] keys, int count, CancellationToken ct);
+    Task<FetchOutcome> FetchAsync(BlockKey[] keys, int from, int to, CancellationToken ct);
+
+    /// <summary>Fetches the first <paramref name="count"/> of <paramref name="keys"/>.</summary>
+    Task<FetchOutcome> FetchAsync(BlockKey[] keys, int count, CancellationToken ct) => FetchAsync(keys, 0, count, ct);
 }
 
 /// <summary>A timed fetch: how long it took and how many leading blocks came back verified.</summary>

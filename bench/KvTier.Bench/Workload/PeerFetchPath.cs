@@ -27,9 +27,9 @@ internal sealed class PeerFetchPath : IFetchPath
     public static async Task<PeerFetchPath> OpenAsync(LinkSpec link, WorkloadNode node, CancellationToken ct) =>
         new(link, await ShapedPeerLink.StartAsync(node.Store, link, node.BlockBytes, destinationSlots: 64, "workload", ct).ConfigureAwait(false));
 
-    public async Task<FetchOutcome> FetchAsync(BlockKey[] keys, int count, CancellationToken ct)
+    public async Task<FetchOutcome> FetchAsync(BlockKey[] keys, int from, int to, CancellationToken ct)
     {
-        var (elapsed, result) = await _link.FetchAsync(SidecarTenant, new ArraySegment<BlockKey>(keys, 0, count), ct).ConfigureAwait(false);
+        var (elapsed, result) = await _link.FetchAsync(SidecarTenant, new ArraySegment<BlockKey>(keys, from, to - from), ct).ConfigureAwait(false);
         return new FetchOutcome(elapsed.TotalMilliseconds, FetchOutcomes.LeadingRun(result.Statuses, s => s == BlockStatus.Ok));
     }
 

@@ -9,8 +9,10 @@ namespace KvTier.Bench;
 /// its owner (the sidecar's BeginPrefill RPC) and prefills it in chunks, storing each chunk's blocks as it goes (as
 /// chunked prefill does); the others hear "being computed, ETA t" and the planner decides, per engine, between
 /// waiting then fetching and prefilling itself. Prefills take the profile's time in real wall time, so waiters
-/// really wait on real leases. Each waiter's fetch is then timed for real, one engine at a time: in a fleet each
-/// engine sits on its own node, and 63 fetches sharing this one small machine's sidecar would time the machine.
+/// really wait on real leases. A waiter streams each chunk the holder has stored while it waits and fetches the last
+/// once the holder is done (as an engine can onload a partial prefix). Each waiter's fetches are then timed for real,
+/// one engine at a time, on the holder's timeline: in a fleet each engine sits on its own node, and 63 fetches
+/// sharing this one small machine's sidecar would time the machine.
 /// Without leases (recompute, always_fetch) every cold engine prefills the prefix.
 /// </summary>
 internal sealed class StampedeRun(WorkloadNode node, IFetchPath path, Planner planner)
@@ -29,6 +31,7 @@ internal sealed class StampedeRun(WorkloadNode node, IFetchPath path, Planner pl
         var decided = 0;
         var start = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var outcomes = new Outcome[engines];
+        var timeline = new List<(double ReadyMs, int Blocks)>(); // when each chunk of the lease holder's prefix was stored
 
         async Task Engine(int e)
         {
@@ -41,10 +44,10 @@ internal sealed class StampedeRun(WorkloadNode node, IFetchPath path, Planner pl
             var eta = TimeSpan.FromMilliseconds(node.RecomputeMs(tokens.Length, 0)); // what this engine would run as holder
             while (true)
             {
-                var (cached, _) = await node.LookupAsync(chain, ct).ConfigureAwait(false);
+                var (cached, lookupMs) = await node.LookupAsync(chain, ct).ConfigureAwait(false);
                 if (cached >= sharedBlocks)
                 {
-                    outcomes[e] = new Outcome(watch.Elapsed.TotalMilliseconds, cached, Prefilled: false, chain);
+                    outcomes[e] = new Outcome(lookupMs, cached, Prefilled: false, chain);
                     break;
                 }
 
@@ -68,7 +71,7 @@ internal sealed class StampedeRun(WorkloadNode node, IFetchPath path, Planner pl
                     Func<TimeSpan, Task>? renew = lease.Acquired
                         ? remaining => node.Client.BeginPrefillAsync(prefixKey, holder, (uint)Math.Ceiling(remaining.TotalMilliseconds), ct)
                         : null;
-                    var ttft = await PrefillAsync(chain, tokens.Length, watch, renew, ct).ConfigureAwait(false);
+                    var ttft = await PrefillAsync(chain, tokens.Length, watch, renew, lease.Acquired ? timeline : null, ct).ConfigureAwait(false);
                     if (lease.Acquired)
                     {
                         await node.Client.EndPrefillAsync(prefixKey, holder, ct).ConfigureAwait(false);
@@ -100,11 +103,9 @@ internal sealed class StampedeRun(WorkloadNode node, IFetchPath path, Planner pl
             var (ttft, fetched, gpu) = (outcomes[e].ElapsedMs, 0, recompute);
             if (!outcomes[e].Prefilled)
             {
-                // The waiter's fetch, timed on its own, then the prefill of its own tail.
-                var cached = outcomes[e].CachedBlocks;
-                var fetch = await path.FetchAsync(outcomes[e].Chain, cached, ct).ConfigureAwait(false);
-                gpu = node.RecomputeMs(n - (fetch.Blocks * b), fetch.Blocks * b);
-                (ttft, fetched) = (ttft + node.Combine(fetch.Ms, gpu), fetch.Blocks * b);
+                var (ready, blocksIn) = await StreamAsync(outcomes[e], timeline, ct).ConfigureAwait(false);
+                gpu = node.RecomputeMs(n - (blocksIn * b), blocksIn * b);
+                (ttft, fetched) = (ready.StreamedMs + node.Combine(ready.LastMs, gpu), blocksIn * b);
             }
 
             tallies["recompute"].Add(recompute, n, 0, 0, recompute);
@@ -125,17 +126,22 @@ internal sealed class StampedeRun(WorkloadNode node, IFetchPath path, Planner pl
     // A chunked prefill: each chunk takes the profile's time, then its full blocks are stored while the next chunk
     // computes. Returns the time to first token: when the engine decided to prefill plus the profile's prefill time
     // (timer lateness on this busy machine is not the GPU's); the stores are complete when it returns.
-    private async Task<double> PrefillAsync(KvTier.Core.BlockKey[] chain, int tokens, Stopwatch watch, Func<TimeSpan, Task>? renew, CancellationToken ct)
+    private async Task<double> PrefillAsync(KvTier.Core.BlockKey[] chain, int tokens, Stopwatch watch, Func<TimeSpan, Task>? renew,
+        List<(double ReadyMs, int Blocks)>? timeline, CancellationToken ct)
     {
         var b = node.BlockTokens;
-        var ttft = watch.Elapsed.TotalMilliseconds + node.RecomputeMs(tokens, 0);
+        var decided = watch.Elapsed.TotalMilliseconds;
+        var ttft = decided + node.RecomputeMs(tokens, 0);
         var stores = new List<Task>();
         var lastStore = planner.Cost.FetchMs(path.Source, ChunkTokens / b); // about what storing one chunk takes
+        var computed = decided;
         for (var done = 0; done < tokens; done += ChunkTokens)
         {
             var chunk = Math.Min(ChunkTokens, tokens - done);
-            await Task.Delay(TimeSpan.FromMilliseconds(node.RecomputeMs(chunk, done)), ct).ConfigureAwait(false);
-            stores.Add(node.WriteAsync(chain, Math.Min(done / b, chain.Length), Math.Min((done + chunk) / b, chain.Length), ct));
+            var chunkMs = node.RecomputeMs(chunk, done);
+            await Task.Delay(TimeSpan.FromMilliseconds(chunkMs), ct).ConfigureAwait(false);
+            computed += chunkMs;
+            stores.Add(StoreAsync(computed, Math.Min(done / b, chain.Length), Math.Min((done + chunk) / b, chain.Length)));
             if (renew is not null)
             {
                 var left = tokens - done - chunk;
@@ -145,7 +151,56 @@ internal sealed class StampedeRun(WorkloadNode node, IFetchPath path, Planner pl
 
         await Task.WhenAll(stores).ConfigureAwait(false);
         return ttft;
+
+        // A chunk is ready for waiters once the profile says it is computed and its real store has finished.
+        async Task StoreAsync(double computedMs, int from, int to)
+        {
+            var store = Stopwatch.StartNew();
+            await node.WriteAsync(chain, from, to, ct).ConfigureAwait(false);
+            if (timeline is not null)
+            {
+                lock (timeline)
+                {
+                    timeline.Add((computedMs + store.Elapsed.TotalMilliseconds, to));
+                }
+            }
+        }
     }
 
+    // A waiter's fetches, timed for real on their own, on the lease holder's timeline: the waiter fetches each chunk
+    // the holder stored once it is ready (one fetch at a time), the last one after the holder is done. The holder's
+    // timeline is the profile's compute time plus each chunk's real store time, as the holder's own TTFT counts the
+    // profile and not this busy machine's timer lateness; the waiter adds one real lookup to see the prefix complete.
+    // StreamedMs: when the last chunk's fetch could start; LastMs: how long it took.
+    private async Task<((double StreamedMs, double LastMs) Ready, int Blocks)> StreamAsync(Outcome waiter,
+        IReadOnlyList<(double ReadyMs, int Blocks)> timeline, CancellationToken ct)
+    {
+        var chunks = timeline.OrderBy(c => c.Blocks).Where(c => c.Blocks <= waiter.CachedBlocks).ToList();
+        if (chunks.Count == 0 || chunks[^1].Blocks < waiter.CachedBlocks)
+        {
+            chunks.Add((chunks.Count > 0 ? chunks[^1].ReadyMs : 0, waiter.CachedBlocks)); // not from the holder's run
+        }
+
+        var free = 0.0;
+        var fetched = 0;
+        for (var k = 0; k < chunks.Count; k++)
+        {
+            var (readyMs, blocks) = chunks[k];
+            var start = Math.Max(free, readyMs + (k == chunks.Count - 1 ? waiter.ElapsedMs : 0));
+            var chunk = await path.FetchAsync(waiter.Chain, fetched, blocks, ct).ConfigureAwait(false);
+            fetched += chunk.Blocks;
+            if (k == chunks.Count - 1 || fetched < blocks)
+            {
+                // The last chunk (or a block gone missing: the rest is recomputed).
+                return ((start, chunk.Ms), fetched);
+            }
+
+            free = start + chunk.Ms;
+        }
+
+        return ((free, 0), fetched);
+    }
+
+    // ElapsedMs: a prefilling engine's TTFT; a waiter's last lookup (the round trip that saw the prefix complete).
     private readonly record struct Outcome(double ElapsedMs, int CachedBlocks, bool Prefilled, KvTier.Core.BlockKey[] Chain);
 }
