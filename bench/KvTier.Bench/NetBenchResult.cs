@@ -9,8 +9,13 @@ public sealed record NetBenchResult
     [JsonPropertyName("peer_fetch_gbps")] public double PeerFetchGbps { get; init; }
     /// <summary>The same blocks through node A's gRPC Get (KvTierClient, verified).</summary>
     [JsonPropertyName("grpc_get_gbps")] public double GrpcGetGbps { get; init; }
-    /// <summary>A plain loopback socket copy of the same bytes in the same request pattern (the ceiling).</summary>
+    /// <summary>
+    /// A plain loopback socket copy of the same bytes in the same request pattern (the ceiling), from a server process
+    /// of its own to this one, as the data plane's bytes go from node A's process to this one.
+    /// </summary>
     [JsonPropertyName("tcp_loopback_gbps")] public double TcpLoopbackGbps { get; init; }
+    /// <summary>The same socket copy with its server inside this process (no second process to schedule).</summary>
+    [JsonPropertyName("tcp_loopback_in_process_gbps")] public double TcpLoopbackInProcessGbps { get; init; }
     /// <summary>The same blocks GET from a local redis-server (StackExchange.Redis, one multiplexer per connection).</summary>
     [JsonPropertyName("redis_get_gbps")] public double RedisGetGbps { get; init; }
     /// <summary>Latency of fetching one block through the data plane, median.</summary>

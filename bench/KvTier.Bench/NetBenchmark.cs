@@ -1,3 +1,4 @@
+using System.Net;
 using System.Diagnostics;
 using Grpc.Core;
 using HdrHistogram;
@@ -48,7 +49,10 @@ public static class NetBenchmark
     {
         progress?.Report(new BenchProgress("start sidecars + redis", 0));
         var ports = NetChildProcess.FreeLoopbackPorts(3);
-        await using var redis = NetRedis.Start(options, ports[2]);
+        await using var redis = NetRedis.Start(options, ports[2]); // first: a missing redis-server starts nothing
+        await using var socketServer = NetChildProcess.Start("socket server", options.Sidecar!.FileName, options.Sidecar.LeadingArguments.Concat(
+            ["bench", "socket-server", "--blocks", Invariant(options.Blocks), "--block-bytes", Invariant(options.BlockBytes), "--seed", "1"]));
+        options.ChildStarted?.Invoke(socketServer.Id);
         await using var cluster = NetCluster.Start(options, ports[0], ports[1]);
         // While the children boot (the sidecars preallocate their stores), fill and touch the source blocks.
         var blocks = new NetBlocks(options.Blocks, options.BlockBytes, seed: 1);
@@ -67,10 +71,14 @@ public static class NetBenchmark
             var endpoint = await cluster.DataEndpointAsync(ct).ConfigureAwait(false);
             await using var peer = new PeerDataClient(endpoint, new PeerDataClientOptions { Connections = options.Connections, NodeId = "bench-net" });
             await peer.ConnectAsync(ct).ConfigureAwait(false);
-            await using var socket = await NetSocketBaseline.StartAsync(blocks, options.Connections, ct).ConfigureAwait(false);
-            var paths = new NetPaths(blocks, peer, grpc, redis, socket, options.BatchKeys).All;
+            var socketEndpoint = await SocketServerEndpointAsync(socketServer, options, ct).ConfigureAwait(false);
+            await using var socket = await NetSocketBaseline.ConnectAsync(socketEndpoint, options.BlockBytes, options.Connections, ct).ConfigureAwait(false);
+            await using var inProcessServer = NetSocketServer.Start(blocks);
+            await using var inProcessSocket = await NetSocketBaseline.ConnectAsync(inProcessServer.Endpoint, options.BlockBytes, options.Connections, ct)
+                .ConfigureAwait(false);
+            var paths = new NetPaths(blocks, peer, grpc, redis, socket, inProcessSocket, options.BatchKeys).All;
 
-            var children = cluster.Nodes.Append(redis.Server).ToArray();
+            var children = cluster.Nodes.Append(redis.Server).Append(socketServer).ToArray();
             if (options.WarmUp > TimeSpan.Zero)
             {
                 for (var i = 0; i < paths.Count; i++)
@@ -108,12 +116,14 @@ public static class NetBenchmark
                 PeerFetchGbps = Throughput.Median(figures["peer"]),
                 GrpcGetGbps = Throughput.Median(figures["grpc"]),
                 TcpLoopbackGbps = Throughput.Median(figures["tcp"]),
+                TcpLoopbackInProcessGbps = Throughput.Median(figures["tcp-in-process"]),
                 RedisGetGbps = Throughput.Median(figures["redis"]),
                 CpuCores = new Dictionary<string, NetCpuUse>
                 {
                     ["peer_fetch"] = cpu["peer"].Cores,
                     ["grpc_get"] = cpu["grpc"].Cores,
                     ["tcp_loopback"] = cpu["tcp"].Cores,
+                    ["tcp_loopback_in_process"] = cpu["tcp-in-process"].Cores,
                     ["redis_get"] = cpu["redis"].Cores,
                 },
                 PassGbps = new Dictionary<string, IReadOnlyList<double>>
@@ -121,6 +131,7 @@ public static class NetBenchmark
                     ["peer_fetch"] = figures["peer"],
                     ["grpc_get"] = figures["grpc"],
                     ["tcp_loopback"] = figures["tcp"],
+                    ["tcp_loopback_in_process"] = figures["tcp-in-process"],
                     ["redis_get"] = figures["redis"],
                 },
                 FetchP50Ms = p50,
@@ -143,6 +154,17 @@ public static class NetBenchmark
             }
         }
     }
+
+    // The socket server child prints "listening host:port" once its blocks are filled.
+    private static async Task<IPEndPoint> SocketServerEndpointAsync(NetChildProcess server, NetBenchOptions options, CancellationToken ct)
+    {
+        var line = await server.FirstLineAsync(options.StartTimeout, ct).ConfigureAwait(false);
+        return line.StartsWith("listening ", StringComparison.Ordinal) && IPEndPoint.TryParse(line["listening ".Length..], out var endpoint)
+            ? endpoint
+            : throw server.Failed($"printed \"{line}\" instead of \"listening host:port\"");
+    }
+
+    private static string Invariant(int value) => value.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     // Every block `rounds` times: the batches go to whichever connection is free next. GB/s of payload, and the CPU
     // time this process and the children used meanwhile.

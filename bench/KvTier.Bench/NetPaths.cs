@@ -10,10 +10,11 @@ namespace KvTier.Bench;
 internal delegate Task NetFetch(int worker, int first, int count, CancellationToken ct);
 
 /// <summary>
-/// The four ways of fetching the same blocks, each over the same number of connections with the same blocks requested
+/// The ways of fetching the same blocks, each over the same number of connections with the same blocks requested
 /// at once per connection. Every received block lands in memory reused from request to request.
 /// </summary>
-internal sealed class NetPaths(NetBlocks blocks, PeerDataClient peer, KvTierClient[] grpc, NetRedis redis, NetSocketBaseline socket, int batchKeys)
+internal sealed class NetPaths(NetBlocks blocks, PeerDataClient peer, KvTierClient[] grpc, NetRedis redis, NetSocketBaseline socket,
+    NetSocketBaseline inProcessSocket, int batchKeys)
 {
     /// <summary>The tenant gRPC puts without an API key land in (the server's default tenant).</summary>
     public const string Tenant = "default";
@@ -24,7 +25,8 @@ internal sealed class NetPaths(NetBlocks blocks, PeerDataClient peer, KvTierClie
     /// <summary>Named paths in report order.</summary>
     public IReadOnlyList<(string Name, NetFetch Fetch)> All =>
     [
-        ("tcp", SocketAsync),
+        ("tcp", (worker, first, count, ct) => socket.FetchAsync(worker, first, count, ct)),
+        ("tcp-in-process", (worker, first, count, ct) => inProcessSocket.FetchAsync(worker, first, count, ct)),
         ("peer", PeerAsync),
         ("grpc", GrpcAsync),
         ("redis", RedisAsync),
@@ -85,9 +87,6 @@ internal sealed class NetPaths(NetBlocks blocks, PeerDataClient peer, KvTierClie
             }
         }
     }
-
-    /// <summary>One request of <paramref name="count"/> blocks on this worker's plain socket.</summary>
-    public Task SocketAsync(int worker, int first, int count, CancellationToken ct) => socket.FetchAsync(worker, first, count, ct);
 
     private static ValueTask Discard(int index, BlockHeader header, ReadOnlyMemory<byte> payload) => ValueTask.CompletedTask;
 }

@@ -63,7 +63,11 @@ public sealed class ServerOptions
     /// <summary><c>auto</c>, <c>cuda</c> or <c>cpu</c>. Default <c>auto</c>. The GPU transfer path is not yet available.</summary>
     public string Accelerator { get; set; } = DefaultAccelerator;
 
-    /// <summary>Pinned staging memory for Offload/Onload, preallocated at start. Default <c>256MiB</c>.</summary>
+    /// <summary>
+    /// Pinned staging memory, preallocated at start: device pools move blocks through it (DMA needs page-locked memory),
+    /// and a block found damaged on onload is read back through it. Host pools copy straight between pool and store.
+    /// Default <c>256MiB</c>.
+    /// </summary>
     public string Staging { get; set; } = DefaultStaging;
 
     /// <summary>

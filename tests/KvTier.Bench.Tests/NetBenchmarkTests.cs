@@ -31,12 +31,13 @@ public sealed class NetBenchmarkTests
 
         Assert.Equal(32L << 10, result.BlockBytes);
         Assert.Equal(4, result.BlocksInFlight);
-        Assert.Equal(["grpc_get", "peer_fetch", "redis_get", "tcp_loopback"], result.CpuCores.Keys.Order());
+        Assert.Equal(["grpc_get", "peer_fetch", "redis_get", "tcp_loopback", "tcp_loopback_in_process"], result.CpuCores.Keys.Order());
+        Assert.True(result.TcpLoopbackInProcessGbps > 0);
         Assert.InRange(result.FetchP50Ms, double.Epsilon, result.FetchP99Ms);
         Assert.Contains("measure", phases);
         Assert.Contains("| peer data plane GET", NetBenchReport.Markdown(result), StringComparison.Ordinal);
 
-        Assert.Equal(3, children.Count); // two sidecars and redis-server
+        Assert.Equal(4, children.Count); // two sidecars, redis-server and the socket baseline's server
         Assert.All(children, pid => Assert.True(IsGone(pid), $"child process {pid} is still running"));
     }
 
@@ -50,7 +51,7 @@ public sealed class NetBenchmarkTests
         var ex = await Assert.ThrowsAsync<NetBenchException>(() => NetBenchmark.RunAsync(options));
 
         Assert.Contains("redis-server", ex.Message, StringComparison.Ordinal);
-        Assert.Equal(3, children.Count);
+        Assert.Equal(4, children.Count);
         Assert.All(children, pid => Assert.True(IsGone(pid), $"child process {pid} is still running"));
     }
 

@@ -20,6 +20,30 @@ internal static class BenchCommand
         command.Subcommands.Add(Net());
         command.Subcommands.Add(BenchCrossoverCommand.Create());
         command.Subcommands.Add(BenchWorkloadCommand.Create());
+        command.Subcommands.Add(SocketServer());
+        return command;
+    }
+
+    // `bench net` runs its plain-socket baseline's server in a process of its own, as the data plane's server is.
+    private static Command SocketServer()
+    {
+        var blocks = new Option<int>("--blocks") { Required = true };
+        var blockBytes = new Option<int>("--block-bytes") { Required = true };
+        var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 1 };
+        var command = new Command("socket-server", "The plain-socket baseline server of `bench net` (started by it).")
+        {
+            blocks, blockBytes, seed,
+        };
+        command.Hidden = true;
+        command.SetAction(async (parse, ct) =>
+        {
+            await using var server = NetSocketServer.Start(parse.GetValue(blocks), parse.GetValue(blockBytes), parse.GetValue(seed));
+            await Console.Out.WriteLineAsync($"listening {server.Endpoint}").ConfigureAwait(false);
+            await Console.Out.FlushAsync(ct).ConfigureAwait(false);
+            // Serves until `bench net` closes our stdin or stops us.
+            await Console.In.ReadToEndAsync(ct).ConfigureAwait(false);
+            return 0;
+        });
         return command;
     }
 
@@ -32,7 +56,7 @@ internal static class BenchCommand
         var blocks = new Option<int>("--blocks") { Description = "Blocks in the engine pool, all moved each pass.", DefaultValueFactory = _ => 128 };
         var staging = new Option<string>("--staging") { Description = "Pinned staging.", DefaultValueFactory = _ => "64MiB" };
         var passes = new Option<int>("--passes") { Description = "Measured passes (median reported).", DefaultValueFactory = _ => 3 };
-        var command = new Command("transfer", "Offload/onload GB/s (pool → staging → store and back) against memcpy, and prefill tokens/s.")
+        var command = new Command("transfer", "Offload/onload GB/s (pool → store and back) against memcpy, and prefill tokens/s.")
         {
             json, outDir, model, layout, blocks, staging, passes,
         };
