@@ -74,6 +74,7 @@ internal static class ServerHost
         services.AddSingleton(sp => new PoolRegistry(loggerFactory.CreateLogger<PoolRegistry>()));
         services.AddSingleton(sp => new TransferPipeline(store, sp.GetRequiredService<StagingArena>(), metrics));
         services.AddSingleton<EngineService>();
+        services.AddHostedService(_ => new ScrubService(store, options.ScrubBytesPerSecond, TimeProvider.System));
         services.AddSingleton<HealthServiceImpl>();
         services.AddSingleton(new ApiKeyRing(options.Auth));
         services.AddSingleton<AuthInterceptor>();

@@ -153,6 +153,7 @@ public static class ServerOptionsBinder
             case nameof(ServerOptions.ClusterSecret): o.ClusterSecret = optional; break;
             case nameof(ServerOptions.Accelerator): o.Accelerator = value ?? ""; break;
             case nameof(ServerOptions.Staging): o.Staging = value ?? ""; break;
+            case nameof(ServerOptions.ScrubRate): o.ScrubRate = value ?? ""; break;
             case nameof(ServerOptions.Metrics): o.Metrics = optional; break;
             case "Tls:CertificateFile": o.Tls.CertificateFile = optional; break;
             case "Tls:KeyFile": o.Tls.KeyFile = optional; break;

@@ -87,6 +87,7 @@ public static class ServerOptionsJson
             nameof(ServerOptions.ClusterSecret) => o.ClusterSecret,
             nameof(ServerOptions.Accelerator) => o.Accelerator,
             nameof(ServerOptions.Staging) => o.Staging,
+            nameof(ServerOptions.ScrubRate) => o.ScrubRate,
             nameof(ServerOptions.Metrics) => o.Metrics,
             "Tls:CertificateFile" => o.Tls.CertificateFile,
             "Tls:KeyFile" => o.Tls.KeyFile, // the path, never the key

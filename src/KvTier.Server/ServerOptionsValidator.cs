@@ -110,6 +110,8 @@ internal static partial class ServerOptionsValidator
         {
             Fail("Staging", o.Staging, "give a positive size such as 256MiB");
         }
+
+        Size("ScrubRate", o.ScrubRate, required: true); // bytes per second; 0 turns the scrub off
     }
 
     // The operations endpoint is a listener of its own: an address Kestrel can bind, not the gRPC port.

@@ -43,6 +43,7 @@ public sealed record ServerSetting(string Name, string? Flag, string Description
         new("ClusterSecret", "--cluster-secret", "Shared secret the peer data plane's handshake proves (HMAC). Default: none.", IsSecret: true),
         new("Accelerator", "--accelerator", "auto|cuda|cpu; shared-memory pools use the host path. Default auto."),
         new("Staging", "--staging", "Pinned staging buffer size. Default 256MiB."),
+        new("ScrubRate", "--scrub-rate", "Bytes of stored blocks whose checksums are verified per second in the background (damage is dropped); 0 turns it off. Default 64MiB."),
         new("Metrics", "--metrics", "HTTP endpoint host:port for Prometheus /metrics, /healthz and /readyz; port 0 picks a free port. Default: off."),
         new("Tls:CertificateFile", "--tls-cert", "PEM certificate of the gRPC endpoint (with --tls-key): serve HTTPS (HTTP/2 over TLS) instead of h2c. Default: none."),
         new("Tls:KeyFile", "--tls-key", "PEM private key of --tls-cert. Default: none."),

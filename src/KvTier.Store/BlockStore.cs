@@ -85,6 +85,10 @@ public sealed unsafe class BlockStore : IBlockStore
         }
     }
 
+    // Where the next Scrub goes on (a log address); one scrub at a time.
+    private readonly Lock _scrubLock = new();
+    private long _scrubCursor;
+
     /// <summary>The options the store was opened with.</summary>
     public StoreOptions Options { get; }
 
@@ -440,23 +444,84 @@ public sealed unsafe class BlockStore : IBlockStore
     {
         while (iterator.GetNext(out var info))
         {
-            var key = iterator.GetKey().AsReadOnlySpan();
-            var value = iterator.GetValue().AsReadOnlySpan();
-            var suffix = key.Length > BlockKey.Size ? key[BlockKey.Size..] : default;
-            if (info.Tombstone || suffix.IsEmpty || suffix[0] < 0x20 || BlockHeader.TryRead(value, out var header) != BlockStatus.Ok
-                || header.PayloadLength != value.Length - BlockHeader.Size)
+            if (Decode(iterator, info, tenants, out _) is { } block)
             {
-                continue; // tombstones and preallocation fillers (reserved tenant) carry no block
+                blocks.Add(block);
             }
-
-            var hash = HashCode.Combine(suffix.Length, System.IO.Hashing.XxHash32.HashToUInt32(suffix));
-            if (!tenants.TryGetValue(hash, out var tenant) || !System.Text.Encoding.UTF8.GetBytes(tenant).AsSpan().SequenceEqual(suffix))
-            {
-                tenants[hash] = tenant = System.Text.Encoding.UTF8.GetString(suffix);
-            }
-
-            blocks.Add((tenant, new BlockKey(key[..BlockKey.Size])));
         }
+    }
+
+    // The block a scanned record holds, or null for tombstones and preallocation fillers (reserved tenant).
+    private static (string Tenant, BlockKey Key)? Decode(IFasterScanIterator<SpanByte, SpanByte> iterator, RecordInfo info,
+        Dictionary<int, string> tenants, out BlockHeader header)
+    {
+        var key = iterator.GetKey().AsReadOnlySpan();
+        var value = iterator.GetValue().AsReadOnlySpan();
+        var suffix = key.Length > BlockKey.Size ? key[BlockKey.Size..] : default;
+        header = default;
+        if (info.Tombstone || suffix.IsEmpty || suffix[0] < 0x20 || BlockHeader.TryRead(value, out header) != BlockStatus.Ok
+            || header.PayloadLength != value.Length - BlockHeader.Size)
+        {
+            return null;
+        }
+
+        var hash = HashCode.Combine(suffix.Length, System.IO.Hashing.XxHash32.HashToUInt32(suffix));
+        if (!tenants.TryGetValue(hash, out var tenant) || !System.Text.Encoding.UTF8.GetBytes(tenant).AsSpan().SequenceEqual(suffix))
+        {
+            tenants[hash] = tenant = System.Text.Encoding.UTF8.GetString(suffix);
+        }
+
+        return (tenant, new BlockKey(key[..BlockKey.Size]));
+    }
+
+    /// <inheritdoc/>
+    public long Scrub(long maxBytes)
+    {
+        ThrowIfDisposed();
+        ArgumentOutOfRangeException.ThrowIfNegative(maxBytes);
+        var damaged = new List<(string Tenant, BlockKey Key, long Address)>();
+        var verified = 0L;
+        lock (_scrubLock)
+        {
+            var log = _kv.Log;
+            var from = Math.Max(_scrubCursor, log.HeadAddress);
+            if (from >= log.TailAddress)
+            {
+                from = log.HeadAddress; // past the newest block: start over at the oldest
+            }
+
+            var tenants = new Dictionary<int, string>();
+            using var iterator = log.Scan(from, log.TailAddress);
+            while (verified < maxBytes && iterator.GetNext(out var info))
+            {
+                if (Decode(iterator, info, tenants, out var header) is not { } block)
+                {
+                    continue;
+                }
+
+                var payload = iterator.GetValue().AsReadOnlySpan()[BlockHeader.Size..];
+                verified += payload.Length;
+                if (BlockChecksum.Compute(payload) != header.PayloadChecksum)
+                {
+                    damaged.Add((block.Tenant, block.Key, iterator.CurrentAddress));
+                }
+            }
+
+            _scrubCursor = iterator.NextAddress;
+        }
+
+        _counters.Scrubbed(verified);
+
+        foreach (var (tenant, key, address) in damaged)
+        {
+            // Only the block's current version: an older one's damage is no reason to drop its successor.
+            if (AddressOf(tenant, key) == address)
+            {
+                Settle(BlockStatus.Corrupt, tenant, key, address);
+            }
+        }
+
+        return verified;
     }
 
     /// <inheritdoc/>
@@ -483,6 +548,7 @@ public sealed unsafe class BlockStore : IBlockStore
             EvictionsTtl = _counters.Ttl,
             EvictionsDelete = _counters.Deleted,
             Corruptions = _counters.Corrupt,
+            ScrubbedBytes = _counters.ScrubbedBytes,
             SecondChanceCopies = _counters.SecondChanceCopies,
             QuotaCopies = _counters.QuotaCopies,
         };

@@ -70,6 +70,13 @@ public interface IBlockStore : IDisposable
     /// </summary>
     bool HasTenant(string tenant);
 
+    /// <summary>
+    /// Verifies the checksums of up to <paramref name="maxBytes"/> of blocks held in DRAM, going on from where the last
+    /// call stopped and starting over at the oldest block after the newest. A damaged block (one a zero-copy peer send
+    /// or an idle cache would otherwise keep) is counted as a corruption and dropped. Returns the bytes verified.
+    /// </summary>
+    long Scrub(long maxBytes);
+
     /// <summary>A consistent-enough snapshot of the counters.</summary>
     StoreStats GetStats();
 }

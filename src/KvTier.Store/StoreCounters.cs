@@ -4,7 +4,7 @@ namespace KvTier.Store;
 internal sealed class StoreCounters
 {
     private long _hits, _misses, _puts, _putBytes, _getBytes, _appended, _appendedBytes, _evictedDram, _evictedDramBytes,
-        _evictedSsd, _ttl, _deleted, _corrupt, _secondChance, _quotaCopies;
+        _evictedSsd, _ttl, _deleted, _corrupt, _secondChance, _quotaCopies, _scrubbed;
 
     public long Hits => Volatile.Read(ref _hits);
     public long Misses => Volatile.Read(ref _misses);
@@ -40,6 +40,10 @@ internal sealed class StoreCounters
     public void Expired() => Interlocked.Increment(ref _ttl);
     public void Deletion() => Interlocked.Increment(ref _deleted);
     public void Corruption() => Interlocked.Increment(ref _corrupt);
+
+    public void Scrubbed(long bytes) => Interlocked.Add(ref _scrubbed, bytes);
+
+    public long ScrubbedBytes => Volatile.Read(ref _scrubbed);
 
     public void Put(long bytes)
     {

@@ -51,6 +51,9 @@ public sealed record StoreStats
     /// <summary>Records that failed verification (never returned).</summary>
     public long Corruptions { get; init; }
 
+    /// <summary>Payload bytes the background scrub has verified (<see cref="IBlockStore.Scrub"/>).</summary>
+    public long ScrubbedBytes { get; init; }
+
     /// <summary>Hot blocks copied from near the head back to the tail (second chance).</summary>
     public long SecondChanceCopies { get; init; }
 
