@@ -255,7 +255,7 @@ public sealed unsafe class BlockStore : IBlockStore
             _counters.Hit(info.PayloadLength);
             if (output.Address < _kv.Log.ReadOnlyAddress)
             {
-                // Read-only region: a plain read would have copied it to the tail; give it that second chance now.
+                // Read-only region: a verified Get would have copied it to the tail; give it that second chance now.
                 var renew = default(BlockOutput);
                 ReadOne(BlockOp.Renew, tenant, key, ref renew, out _, settle: false);
             }

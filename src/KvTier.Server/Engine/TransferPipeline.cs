@@ -115,7 +115,9 @@ public sealed class TransferPipeline
                     status = _store.Get(namespaces[n], block.Key, staged.Span, out _);
                 }
 
-                return status == BlockStatus.Ok ? BlockStatus.Corrupt : status;
+                // Gone meanwhile is a plain miss; anything else reports the damage (a record too large for staging
+                // stays for the scrub to drop).
+                return status == BlockStatus.NotFound ? status : BlockStatus.Corrupt;
             }
         }
 
