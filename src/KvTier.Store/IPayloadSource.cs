@@ -10,6 +10,9 @@ public interface IPayloadSource
     /// <summary>The payload's length in bytes.</summary>
     int Length { get; }
 
-    /// <summary>Writes exactly <see cref="Length"/> bytes into <paramref name="destination"/>. Must not throw.</summary>
+    /// <summary>
+    /// Writes exactly <see cref="Length"/> bytes into <paramref name="destination"/>, a record the store holds in place
+    /// meanwhile: must not throw, wait on I/O or call the store.
+    /// </summary>
     void CopyTo(Span<byte> destination);
 }
