@@ -27,21 +27,21 @@ public static class NetBenchReport
         s.AppendLine();
         s.AppendLine("| path | GB/s | × TCP loopback | × redis GET | cores busy: bench + servers | target |");
         s.AppendLine("|---|---:|---:|---:|---:|---|");
-        s.AppendLine(c, $"| TCP loopback (plain sockets, same bytes, same requests; server in a process of its own) | {r.TcpLoopbackGbps:0.00} | 1.00 | {r.TcpLoopbackGbps / r.RedisGetGbps:0.00} | {Cores(r, "tcp_loopback")} | |");
-        s.AppendLine(c, $"| TCP loopback, server inside the bench process | {r.TcpLoopbackInProcessGbps:0.00} | {r.TcpLoopbackInProcessGbps / r.TcpLoopbackGbps:0.00} | {r.TcpLoopbackInProcessGbps / r.RedisGetGbps:0.00} | {Cores(r, "tcp_loopback_in_process")} | |");
-        s.AppendLine(c, $"| peer data plane GET ({r.BatchKeys} keys per request, verified) | {r.PeerFetchGbps:0.00} | {r.PeerVsTcp:0.00} | {r.PeerVsRedis:0.00} | {Cores(r, "peer_fetch")} | "
+        s.AppendLine(c, $"| TCP loopback (plain sockets, same bytes, same requests; server in a process of its own) | {r.TcpLoopbackGbps:0.00} | 1.00 | {r.TcpLoopbackGbps / r.RedisGetGbps:0.00} | {Cores(r, NetPaths.TcpLoopback)} | |");
+        s.AppendLine(c, $"| TCP loopback, server inside the bench process | {r.TcpLoopbackInProcessGbps:0.00} | {r.TcpLoopbackInProcessGbps / r.TcpLoopbackGbps:0.00} | {r.TcpLoopbackInProcessGbps / r.RedisGetGbps:0.00} | {Cores(r, NetPaths.TcpLoopbackInProcess)} | |");
+        s.AppendLine(c, $"| peer data plane GET ({r.BatchKeys} keys per request, verified) | {r.PeerFetchGbps:0.00} | {r.PeerVsTcp:0.00} | {r.PeerVsRedis:0.00} | {Cores(r, NetPaths.PeerFetch)} | "
             + $"≥ {PeerVsTcpTarget:0.0} × TCP {Mark(r.PeerVsTcp >= PeerVsTcpTarget)}, ≥ {PeerVsRedisTarget:0.0} × redis {Mark(r.PeerVsRedis >= PeerVsRedisTarget)} (aim {PeerVsRedisAim:0.0} {Mark(r.PeerVsRedis >= PeerVsRedisAim)}) |");
-        s.AppendLine(c, $"| redis-server GET (StackExchange.Redis, a multiplexer per connection) | {r.RedisGetGbps:0.00} | {r.RedisGetGbps / r.TcpLoopbackGbps:0.00} | 1.00 | {Cores(r, "redis_get")} | |");
-        s.AppendLine(c, $"| gRPC Get (KvTierClient, concurrent calls, verified) | {r.GrpcGetGbps:0.00} | {r.GrpcGetGbps / r.TcpLoopbackGbps:0.00} | {r.GrpcGetGbps / r.RedisGetGbps:0.00} | {Cores(r, "grpc_get")} | |");
+        s.AppendLine(c, $"| redis-server GET (StackExchange.Redis, a multiplexer per connection) | {r.RedisGetGbps:0.00} | {r.RedisGetGbps / r.TcpLoopbackGbps:0.00} | 1.00 | {Cores(r, NetPaths.RedisGet)} | |");
+        s.AppendLine(c, $"| gRPC Get (KvTierClient, concurrent calls, verified) | {r.GrpcGetGbps:0.00} | {r.GrpcGetGbps / r.TcpLoopbackGbps:0.00} | {r.GrpcGetGbps / r.RedisGetGbps:0.00} | {Cores(r, NetPaths.GrpcGet)} | |");
         s.AppendLine();
         s.AppendLine(c, $"One-block fetch through the data plane: p50 {r.FetchP50Ms:0.00} ms, p99 {r.FetchP99Ms:0.00} ms ({r.LatencySamples} samples, one at a time). Median of {r.Passes} passes.");
-        if (r.PassGbps.TryGetValue("peer_fetch", out var peer) && r.PassGbps.TryGetValue("tcp_loopback", out var tcp))
+        if (r.PassGbps.TryGetValue(NetPaths.PeerFetch, out var peer) && r.PassGbps.TryGetValue(NetPaths.TcpLoopback, out var tcp))
         {
             // Pass by pass, the spread the medians hide on a shared machine.
             s.AppendLine();
             static string Ratios(IEnumerable<double> a, IEnumerable<double> b) =>
                 string.Join(", ", a.Zip(b, (x, y) => (x / y).ToString("0.00", CultureInfo.InvariantCulture)));
-            var inProcess = r.PassGbps.TryGetValue("tcp_loopback_in_process", out var local) ? $"; against the in-process server: {Ratios(peer, local)}" : "";
+            var inProcess = r.PassGbps.TryGetValue(NetPaths.TcpLoopbackInProcess, out var local) ? $"; against the in-process server: {Ratios(peer, local)}" : "";
             s.AppendLine(c, $"Peer ÷ TCP loopback, pass by pass: {Ratios(peer, tcp)}{inProcess}.");
             s.AppendLine();
             s.AppendLine("The target compares like with like: the data plane's bytes go from one process (node A) to another (this one), and so do the "

@@ -113,27 +113,13 @@ public static class NetBenchmark
             progress?.Report(new BenchProgress("stop", 0));
             return new NetBenchResult
             {
-                PeerFetchGbps = Throughput.Median(figures["peer"]),
-                GrpcGetGbps = Throughput.Median(figures["grpc"]),
-                TcpLoopbackGbps = Throughput.Median(figures["tcp"]),
-                TcpLoopbackInProcessGbps = Throughput.Median(figures["tcp-in-process"]),
-                RedisGetGbps = Throughput.Median(figures["redis"]),
-                CpuCores = new Dictionary<string, NetCpuUse>
-                {
-                    ["peer_fetch"] = cpu["peer"].Cores,
-                    ["grpc_get"] = cpu["grpc"].Cores,
-                    ["tcp_loopback"] = cpu["tcp"].Cores,
-                    ["tcp_loopback_in_process"] = cpu["tcp-in-process"].Cores,
-                    ["redis_get"] = cpu["redis"].Cores,
-                },
-                PassGbps = new Dictionary<string, IReadOnlyList<double>>
-                {
-                    ["peer_fetch"] = figures["peer"],
-                    ["grpc_get"] = figures["grpc"],
-                    ["tcp_loopback"] = figures["tcp"],
-                    ["tcp_loopback_in_process"] = figures["tcp-in-process"],
-                    ["redis_get"] = figures["redis"],
-                },
+                PeerFetchGbps = Throughput.Median(figures[NetPaths.PeerFetch]),
+                GrpcGetGbps = Throughput.Median(figures[NetPaths.GrpcGet]),
+                TcpLoopbackGbps = Throughput.Median(figures[NetPaths.TcpLoopback]),
+                TcpLoopbackInProcessGbps = Throughput.Median(figures[NetPaths.TcpLoopbackInProcess]),
+                RedisGetGbps = Throughput.Median(figures[NetPaths.RedisGet]),
+                CpuCores = cpu.ToDictionary(c => c.Key, c => c.Value.Cores),
+                PassGbps = figures.ToDictionary(f => f.Key, f => (IReadOnlyList<double>)f.Value),
                 FetchP50Ms = p50,
                 FetchP99Ms = p99,
                 Connections = options.Connections,

@@ -16,20 +16,26 @@ internal delegate Task NetFetch(int worker, int first, int count, CancellationTo
 internal sealed class NetPaths(NetBlocks blocks, PeerDataClient peer, KvTierClient[] grpc, NetRedis redis, NetSocketBaseline socket,
     NetSocketBaseline inProcessSocket, int batchKeys)
 {
+    public const string TcpLoopback = "tcp_loopback";
+    public const string TcpLoopbackInProcess = "tcp_loopback_in_process";
+    public const string PeerFetch = "peer_fetch";
+    public const string GrpcGet = "grpc_get";
+    public const string RedisGet = "redis_get";
+
     /// <summary>The tenant gRPC puts without an API key land in (the server's default tenant).</summary>
     public const string Tenant = "default";
 
     private readonly NetReusedBuffer[][] _grpcBuffers = grpc.Select(_ => Enumerable.Range(0, batchKeys).Select(_ => new NetReusedBuffer(blocks.BlockBytes)).ToArray()).ToArray();
     private readonly RedisKey[] _redisKeys = Enumerable.Range(0, blocks.Count).Select(i => NetRedis.RedisKeyOf(blocks, i)).ToArray();
 
-    /// <summary>Named paths in report order.</summary>
+    /// <summary>The paths in report order, each named by its key in the result's per-path JSON objects.</summary>
     public IReadOnlyList<(string Name, NetFetch Fetch)> All =>
     [
-        ("tcp", (worker, first, count, ct) => socket.FetchAsync(worker, first, count, ct)),
-        ("tcp-in-process", (worker, first, count, ct) => inProcessSocket.FetchAsync(worker, first, count, ct)),
-        ("peer", PeerAsync),
-        ("grpc", GrpcAsync),
-        ("redis", RedisAsync),
+        (TcpLoopback, (worker, first, count, ct) => socket.FetchAsync(worker, first, count, ct)),
+        (TcpLoopbackInProcess, (worker, first, count, ct) => inProcessSocket.FetchAsync(worker, first, count, ct)),
+        (PeerFetch, PeerAsync),
+        (GrpcGet, GrpcAsync),
+        (RedisGet, RedisAsync),
     ];
 
     /// <summary>One request of <paramref name="count"/> keys on one pooled data-plane connection; the client verifies each block.</summary>

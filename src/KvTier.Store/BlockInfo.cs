@@ -1,3 +1,5 @@
+using KvTier.Core;
+
 namespace KvTier.Store;
 
 /// <summary>What a block's header says, plus where it was found.</summary>
@@ -8,7 +10,15 @@ namespace KvTier.Store;
 /// <param name="ExpiresUnixMs">When it expires (0 = never).</param>
 /// <param name="Tier">Where it was found.</param>
 public readonly record struct BlockInfo(
-    long PayloadLength, ulong PayloadChecksum, ulong GeometryFingerprint, long CreatedUnixMs, long ExpiresUnixMs, StorageTier Tier);
+    long PayloadLength, ulong PayloadChecksum, ulong GeometryFingerprint, long CreatedUnixMs, long ExpiresUnixMs, StorageTier Tier)
+{
+    /// <summary>What <paramref name="header"/> says, found in <paramref name="tier"/>.</summary>
+    public static BlockInfo Of(in BlockHeader header, StorageTier tier) =>
+        new(header.PayloadLength, header.PayloadChecksum, header.GeometryFingerprint, header.CreatedUnixMs, header.ExpiresUnixMs, tier);
+
+    /// <summary>The header that travels with the block (to a peer, or back into a store).</summary>
+    public BlockHeader Header => new(GeometryFingerprint, PayloadLength, PayloadChecksum, CreatedUnixMs, ExpiresUnixMs);
+}
 
 /// <summary>Where a block lives.</summary>
 public enum StorageTier

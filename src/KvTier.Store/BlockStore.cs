@@ -230,10 +230,8 @@ public sealed unsafe class BlockStore : IBlockStore
                     status = output.Status;
                     if (status == BlockStatus.Ok)
                     {
-                        var h = output.Header;
-                        info = new BlockInfo(h.PayloadLength, h.PayloadChecksum, h.GeometryFingerprint, h.CreatedUnixMs, h.ExpiresUnixMs,
-                            TierOf(output.Address));
-                        lender(info, new ReadOnlySpan<byte>(output.Record + BlockHeader.Size, (int)h.PayloadLength), ref state);
+                        info = BlockInfo.Of(output.Header, TierOf(output.Address));
+                        lender(info, new ReadOnlySpan<byte>(output.Record + BlockHeader.Size, (int)info.PayloadLength), ref state);
                     }
                 }
             }
@@ -612,10 +610,7 @@ public sealed unsafe class BlockStore : IBlockStore
             Return(sessions);
         }
 
-        var h = output.Header;
-        info = status == BlockStatus.Ok
-            ? new BlockInfo(h.PayloadLength, h.PayloadChecksum, h.GeometryFingerprint, h.CreatedUnixMs, h.ExpiresUnixMs, TierOf(output.Address))
-            : default;
+        info = status == BlockStatus.Ok ? BlockInfo.Of(output.Header, TierOf(output.Address)) : default;
         if (copied)
         {
             _tenants.Died(output.Address); // a second chance moved the block to the tail

@@ -298,7 +298,7 @@ internal sealed class PeerConnection : IAsyncDisposable
         {
             while (at < total)
             {
-                var n = socket.Send(at < prefix.Length ? prefix[at..] : payload[(at - prefix.Length)..], SocketFlags.None, out var error);
+                var n = socket.Send(FrameAt(prefix, payload, at), SocketFlags.None, out var error);
                 if (error == SocketError.WouldBlock)
                 {
                     break;
@@ -314,6 +314,25 @@ internal sealed class PeerConnection : IAsyncDisposable
 
         _counters.BytesOut(at - offset);
         return at - offset;
+    }
+
+    /// <summary>
+    /// The frame <paramref name="prefix"/> + <paramref name="payload"/> from byte <paramref name="at"/> to the end of
+    /// whichever of the two holds it.
+    /// </summary>
+    public static ReadOnlySpan<byte> FrameAt(ReadOnlySpan<byte> prefix, ReadOnlySpan<byte> payload, int at) =>
+        at < prefix.Length ? prefix[at..] : payload[(at - prefix.Length)..];
+
+    /// <summary>Copies bytes <paramref name="at"/>.. of the frame <paramref name="prefix"/> + <paramref name="payload"/> into all of <paramref name="destination"/>.</summary>
+    public static void CopyFrame(ReadOnlySpan<byte> prefix, ReadOnlySpan<byte> payload, int at, Span<byte> destination)
+    {
+        for (var copied = 0; copied < destination.Length;)
+        {
+            var run = FrameAt(prefix, payload, at + copied);
+            run = run[..Math.Min(run.Length, destination.Length - copied)];
+            run.CopyTo(destination[copied..]);
+            copied += run.Length;
+        }
     }
 
     /// <summary>Writes an Error frame (code and text) into the pipe.</summary>

@@ -192,7 +192,7 @@ internal sealed class PeerServerSession
                 return;
             }
 
-            block.Header = new BlockHeader(info.GeometryFingerprint, info.PayloadLength, info.PayloadChecksum, info.CreatedUnixMs, info.ExpiresUnixMs);
+            block.Header = info.Header;
             if (payload.Length < SmallBlockBytes)
             {
                 var body = connection.StartFrame(FrameType.Block, BlockHeader.Size + payload.Length, block.RequestId, block.Index);
@@ -223,11 +223,8 @@ internal sealed class PeerServerSession
         var left = prefix.Length + payload.Length - block.Sent;
         if (left > 0)
         {
-            var next = block.Chunk.AsSpan(0, Math.Min(left, block.Chunk.Length));
-            var fromPrefix = Math.Max(0, prefix.Length - block.Sent);
-            prefix[(prefix.Length - fromPrefix)..].CopyTo(next);
-            payload.Slice(Math.Max(0, block.Sent - prefix.Length), next.Length - fromPrefix).CopyTo(next[fromPrefix..]);
-            block.Pending = next.Length;
+            block.Pending = Math.Min(left, block.Chunk.Length);
+            PeerConnection.CopyFrame(prefix, payload, block.Sent, block.Chunk.AsSpan(0, block.Pending));
         }
     }
 

@@ -419,7 +419,7 @@ public sealed partial class ClusterNode : IAsyncDisposable
                     continue; // evicted or deleted meanwhile: nothing to copy
                 }
 
-                var header = new BlockHeader(info.GeometryFingerprint, info.PayloadLength, info.PayloadChecksum, info.CreatedUnixMs, info.ExpiresUnixMs);
+                var header = info.Header;
                 var payload = buffer.AsMemory(0, (int)info.PayloadLength);
                 foreach (var target in OtherOwners(key))
                 {
@@ -510,8 +510,7 @@ public sealed partial class ClusterNode : IAsyncDisposable
                                 continue;
                             }
 
-                            var header = new BlockHeader(info.GeometryFingerprint, info.PayloadLength, info.PayloadChecksum, info.CreatedUnixMs, info.ExpiresUnixMs);
-                            if (await PutOnAsync(owner, chunk[i].Tenant, chunk[i].Key, header, buffer.AsMemory(0, (int)info.PayloadLength), null, stop)
+                            if (await PutOnAsync(owner, chunk[i].Tenant, chunk[i].Key, info.Header, buffer.AsMemory(0, (int)info.PayloadLength), null, stop)
                                 .ConfigureAwait(false))
                             {
                                 _counters.RepairedOne();
