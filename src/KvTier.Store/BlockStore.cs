@@ -508,8 +508,6 @@ public sealed unsafe class BlockStore : IBlockStore
             _scrubCursor = iterator.NextAddress;
         }
 
-        _counters.Scrubbed(verified);
-
         foreach (var (tenant, key, address) in damaged)
         {
             // Only the block's current version: an older one's damage is no reason to drop its successor.
@@ -519,6 +517,8 @@ public sealed unsafe class BlockStore : IBlockStore
             }
         }
 
+        // Counted last: whoever sees these bytes scrubbed also sees the damage in them counted and dropped.
+        _counters.Scrubbed(verified);
         return verified;
     }
 
