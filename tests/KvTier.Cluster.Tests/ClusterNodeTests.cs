@@ -42,10 +42,11 @@ public sealed class ClusterNodeTests : IAsyncDisposable
         var fast = Member("fast", _fastServer.Endpoint.ToString());
         await using var membership = new FixedMembership(new ClusterView(self, [fast, self, slow], new HashSet<string>(), 1));
         await using var node = new ClusterNode(membership, _self,
-            new ClusterOptions { Replicas = 3, RequestTimeout = TimeSpan.FromSeconds(1), InitialHedgeDelay = TimeSpan.FromMilliseconds(20) },
+            new ClusterOptions { Replicas = 3, RequestTimeout = TimeSpan.FromSeconds(4), InitialHedgeDelay = TimeSpan.FromMilliseconds(20) },
             TestBlocks.ClientOptions());
 
-        // Keys whose first owner is the hanging peer: every fetch must be served by the other replica anyway.
+        // Keys whose first owner is the hanging peer: every fetch must be served by the other replica anyway. The
+        // timeout is long enough that a stalled machine does not time out the healthy replica's first connection.
         var keys = Enumerable.Range(0, 400).Select(i => TestBlocks.Key(i)).Where(k => node.Owners(k).First(o => o.NodeId != "self").NodeId == "slow")
             .Take(6).ToArray();
         Assert.Equal(6, keys.Length);
@@ -86,10 +87,10 @@ public sealed class ClusterNodeTests : IAsyncDisposable
         var empty = Member("empty", emptyServer.Endpoint.ToString());
         var slow = Member("slow", _hang.Endpoint.ToString());
         await using var membership = new FixedMembership(new ClusterView(self, [empty, self, slow], new HashSet<string>(), 1));
-        // The first owner misses well inside the hedge delay (a loopback round trip against 2 s, so a stalled CI machine
+        // The first owner misses well inside the hedge delay (a loopback round trip against 5 s, so a stalled CI machine
         // does not hedge early); the fail-over to the hanging owner then outlives a hedge interval.
         await using var node = new ClusterNode(membership, _self,
-            new ClusterOptions { Replicas = 3, InitialHedgeDelay = TimeSpan.FromSeconds(2), RequestTimeout = TimeSpan.FromSeconds(3) },
+            new ClusterOptions { Replicas = 3, InitialHedgeDelay = TimeSpan.FromSeconds(5), RequestTimeout = TimeSpan.FromSeconds(6) },
             TestBlocks.ClientOptions());
         var key = Enumerable.Range(0, 400).Select(i => TestBlocks.Key(1000 + i))
             .First(k => node.Owners(k).First(o => o.NodeId != "self").NodeId == "empty");

@@ -14,7 +14,7 @@ public sealed class EtcdFixture : IAsyncLifetime, IAsyncDisposable
 {
     public const string EtcdPath = "/usr/bin/etcd";
 
-    private static readonly TimeSpan HealthDeadline = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan HealthDeadline = TimeSpan.FromSeconds(30);
     private readonly ConcurrentQueue<string> _output = new();
     private readonly string _dataDir = Path.Combine(Path.GetTempPath(), "kvtier-etcd-" + Guid.NewGuid().ToString("N"));
     private Process? _process;

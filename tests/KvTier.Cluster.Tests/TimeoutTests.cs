@@ -17,7 +17,7 @@ public sealed class TimeoutTests
         proxy.HangAt(FrameType.Block, 3);
         var options = TestBlocks.ClientOptions();
         // Long enough for the blocks that do flow on a loaded machine; the third one never comes.
-        options.RequestTimeout = TimeSpan.FromSeconds(2);
+        options.RequestTimeout = TimeSpan.FromSeconds(5);
         await using var client = new PeerDataClient(proxy.Endpoint, options);
         var delivered = new List<byte[]>();
 
