@@ -72,8 +72,8 @@ public sealed class SimulatedEngine : IAsyncDisposable
 
         // 2b. Fleet-wide single-flight: if another engine is already computing this prompt, wait for it and fetch.
         var leaseHeld = false;
-        // Bounded by time, not rounds: a holder past its ETA is polled every 25 ms, and a round count would give up on
-        // a holder that is merely slow.
+        // Bounded by time, not rounds (a round count would give up on a holder that is merely slow). The wait is a long
+        // poll: the sidecar answers the moment the holder releases the lease (or it lapses), so nothing polls.
         var waiting = Stopwatch.StartNew();
         while (_options.SingleFlight && vram + onloaded < keys.Length && waiting.Elapsed < _options.MaxPrefillWait)
         {
@@ -85,7 +85,8 @@ public sealed class SimulatedEngine : IAsyncDisposable
                 break;
             }
 
-            await Task.Delay(TimeSpan.FromMilliseconds(Math.Clamp(lease.EtaRemainingMs, 25, 200)), cancellationToken).ConfigureAwait(false);
+            var left = (_options.MaxPrefillWait - waiting.Elapsed).TotalMilliseconds;
+            await _client.AwaitPrefillAsync(keys[^1], (uint)Math.Clamp(Math.Ceiling(left), 1, 60_000), cancellationToken).ConfigureAwait(false);
             var more = await LoadFromTierAsync(tokens, keys, vram + onloaded, kv, onloadedBlocks, cancellationToken).ConfigureAwait(false);
             (onloaded, offloaded, decision, onloadMs) = (onloaded + more.Onloaded, offloaded + more.Offloaded, more.Decision, onloadMs + more.OnloadMs);
         }

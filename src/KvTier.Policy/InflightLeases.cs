@@ -83,7 +83,16 @@ public sealed class InflightLeases
                 return Describe(lease, LeaseStatus.BeingComputed, now);
             }
 
-            lease = new Lease(holder, now, now, eta, Ttl);
+            if (lease is not null && lease.Holder == holder && !lease.ExpiredAt(now, _time))
+            {
+                lease = lease with { StartedAt = now, RenewedAt = now, Eta = eta }; // a retry renews it; its waiters keep waiting
+            }
+            else
+            {
+                lease?.End(); // lapsed: whoever waited on it hears it is over
+                lease = new Lease(holder, now, now, eta, Ttl);
+            }
+
             _leases[prefix] = lease;
             return Describe(lease, LeaseStatus.Acquired, now);
         }
@@ -105,7 +114,7 @@ public sealed class InflightLeases
             }
 
             _leases[prefix] = eta is { } newEta
-                ? new Lease(holder, now, now, newEta < TimeSpan.Zero ? TimeSpan.Zero : newEta, Ttl)
+                ? lease with { StartedAt = now, RenewedAt = now, Eta = newEta < TimeSpan.Zero ? TimeSpan.Zero : newEta }
                 : lease with { RenewedAt = now };
             return true;
         }
@@ -123,7 +132,50 @@ public sealed class InflightLeases
             }
 
             _leases.Remove(prefix);
+            lease.End();
             return true;
+        }
+    }
+
+    /// <summary>
+    /// Waits until the lease on <paramref name="prefix"/> ends (its holder releases it, or stops renewing and it
+    /// lapses) or <paramref name="maxWait"/> passes: null once there is no live lease (look the prefix up: it is cached,
+    /// or the holder gave up), else the lease as it stands then. A waiter learns of the release at once instead of
+    /// polling on the ETA.
+    /// </summary>
+    public async Task<LeaseResult?> WaitAsync(BlockKey prefix, TimeSpan maxWait, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxWait, TimeSpan.Zero);
+        var started = _time.GetTimestamp();
+        while (true)
+        {
+            Task ended;
+            TimeSpan wait;
+            lock (_lock)
+            {
+                var now = _time.GetTimestamp();
+                if (!TryGetLive(prefix, now, out var lease))
+                {
+                    return null;
+                }
+
+                var left = maxWait - _time.GetElapsedTime(started, now);
+                if (left <= TimeSpan.Zero)
+                {
+                    return Describe(lease, LeaseStatus.BeingComputed, now);
+                }
+
+                // Wake at the release, at the lapse (no event marks it: check again then), or at the caller's limit.
+                var expiresIn = lease.Ttl - _time.GetElapsedTime(lease.RenewedAt, now);
+                wait = expiresIn < left ? expiresIn : left;
+                ended = lease.Ended.Task;
+            }
+
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            var delay = Task.Delay(wait, _time, timeout.Token);
+            await Task.WhenAny(ended, delay).ConfigureAwait(false);
+            await timeout.CancelAsync().ConfigureAwait(false);
+            cancellationToken.ThrowIfCancellationRequested();
         }
     }
 
@@ -154,6 +206,7 @@ public sealed class InflightLeases
         {
             if (lease.ExpiredAt(now, _time) && _leases.Remove(key))
             {
+                lease.End();
                 removed++;
             }
         }
@@ -171,6 +224,7 @@ public sealed class InflightLeases
         if (lease.ExpiredAt(now, _time))
         {
             _leases.Remove(prefix);
+            lease.End();
             return false;
         }
 
@@ -186,9 +240,16 @@ public sealed class InflightLeases
             etaLeft < TimeSpan.Zero ? -etaLeft : TimeSpan.Zero);
     }
 
-    /// <summary>One lease: ETA counts from <see cref="StartedAt"/>, the TTL from the last renewal.</summary>
+    /// <summary>
+    /// One lease: ETA counts from <see cref="StartedAt"/>, the TTL from the last renewal. Renewals copy it and keep
+    /// <see cref="Ended"/>, which completes once the lease is released or found lapsed.
+    /// </summary>
     private sealed record Lease(string Holder, long StartedAt, long RenewedAt, TimeSpan Eta, TimeSpan Ttl)
     {
+        public TaskCompletionSource Ended { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
         public bool ExpiredAt(long now, TimeProvider time) => time.GetElapsedTime(RenewedAt, now) >= Ttl;
+
+        public void End() => Ended.TrySetResult();
     }
 }

@@ -7,6 +7,9 @@ namespace KvTier.Server;
 
 internal sealed partial class KvTierService
 {
+    // A long poll's limit: long enough for any prefill, short enough that proxies and load balancers keep the call.
+    private const uint MaxAwaitPrefillMs = 60_000;
+
     /// <summary>
     /// Takes (or renews) the in-flight lease on a prefix at its owner node, or says who is computing it. Leases are kept
     /// per tenant: another tenant computing the same tokens is never seen.
@@ -54,6 +57,38 @@ internal sealed partial class KvTierService
         }
 
         return new Rpc.EndPrefillResponse { Released = _planning.Leases.Release(CallScope.Of(context).LeaseKey(key), request.Holder) };
+    }
+
+    /// <summary>
+    /// Waits until the lease on a prefix ends or max_wait_ms passes. Waiting holds no thread: a released lease wakes
+    /// its waiters, and a lapse is checked when it is due.
+    /// </summary>
+    public override async Task<Rpc.AwaitPrefillResponse> AwaitPrefill(Rpc.AwaitPrefillRequest request, ServerCallContext context)
+    {
+        var key = ParseKey(context, request.PrefixKey, "prefix_key");
+        if (request.MaxWaitMs is 0 or > MaxAwaitPrefillMs)
+        {
+            throw Reject(context, StatusCode.InvalidArgument,
+                $"max_wait_ms: {request.MaxWaitMs} is out of range; wait 1 to {MaxAwaitPrefillMs} ms, and ask again to wait longer");
+        }
+
+        if (LeaseOwner(key) is { } owner)
+        {
+            return await new Rpc.KvTier.KvTierClient(_cluster.ChannelTo(owner))
+                .AwaitPrefillAsync(request, CallScope.Forwarded(context), cancellationToken: context.CancellationToken).ConfigureAwait(false);
+        }
+
+        var lease = await _planning.Leases.WaitAsync(CallScope.Of(context).LeaseKey(key), TimeSpan.FromMilliseconds(request.MaxWaitMs), context.CancellationToken)
+            .ConfigureAwait(false);
+        return lease is not { } live
+            ? new Rpc.AwaitPrefillResponse { Ended = true }
+            : new Rpc.AwaitPrefillResponse
+            {
+                Holder = live.Holder,
+                EtaRemainingMs = (uint)Math.Ceiling(live.EtaRemaining.TotalMilliseconds),
+                EtaOverdue = live.EtaOverdue,
+                OverdueMs = (uint)Math.Ceiling(live.OverdueBy.TotalMilliseconds),
+            };
     }
 
     // In a cluster a prefix's lease lives at its first owner, so every engine that misses it meets the same lease.

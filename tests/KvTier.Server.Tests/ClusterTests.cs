@@ -104,8 +104,16 @@ public sealed class ClusterTests : IAsyncLifetime
                 new Rpc.KvTier.KvTierClient(channels[i % 3]).BeginPrefillAsync(
                     new Rpc.BeginPrefillRequest { PrefixKey = prefix, Holder = $"engine-{i}", EtaMs = 5000 }).ResponseAsync));
 
-            Assert.Single(answers, a => a.Acquired);
+            var winner = Assert.Single(answers.Select((a, i) => (Answer: a, Index: i)), a => a.Answer.Acquired);
             Assert.Single(answers.Select(a => a.LeaseNode).Distinct());
+
+            // A waiter on any node waits on that one lease: the holder's release, sent to its own node, ends every wait.
+            var waiters = channels.Select(c => new Rpc.KvTier.KvTierClient(c)
+                .AwaitPrefillAsync(new Rpc.AwaitPrefillRequest { PrefixKey = prefix, MaxWaitMs = 60_000 }).ResponseAsync).ToArray();
+            Assert.All(waiters, w => Assert.False(w.IsCompleted));
+            Assert.True((await new Rpc.KvTier.KvTierClient(channels[winner.Index % 3]).EndPrefillAsync(
+                new Rpc.EndPrefillRequest { PrefixKey = prefix, Holder = $"engine-{winner.Index}" })).Released);
+            Assert.All(await Task.WhenAll(waiters).WaitAsync(TimeSpan.FromSeconds(60)), w => Assert.True(w.Ended));
         }
         finally
         {

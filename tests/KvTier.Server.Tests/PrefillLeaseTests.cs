@@ -32,6 +32,39 @@ public sealed class PrefillLeaseTests(ServerFixture fixture)
     }
 
     [Fact]
+    public async Task A_waiter_hears_the_release_at_once_and_a_short_wait_gets_the_lease_as_it_stands()
+    {
+        var prefix = ByteString.CopyFrom(Blocks.RandomKey().AsSpan());
+        Assert.True((await fixture.Raw.BeginPrefillAsync(new Rpc.BeginPrefillRequest { PrefixKey = prefix, Holder = "holder", EtaMs = 30_000 })).Acquired);
+
+        var shortWait = await fixture.Raw.AwaitPrefillAsync(new Rpc.AwaitPrefillRequest { PrefixKey = prefix, MaxWaitMs = 20 });
+        Assert.False(shortWait.Ended);
+        Assert.Equal("holder", shortWait.Holder);
+        Assert.InRange(shortWait.EtaRemainingMs, 1u, 30_000u);
+
+        using var waiter = fixture.Raw.AwaitPrefillAsync(new Rpc.AwaitPrefillRequest { PrefixKey = prefix, MaxWaitMs = 60_000 });
+        Assert.False(waiter.ResponseAsync.IsCompleted);
+        Assert.True((await fixture.Raw.EndPrefillAsync(new Rpc.EndPrefillRequest { PrefixKey = prefix, Holder = "holder" })).Released);
+
+        Assert.True((await waiter.ResponseAsync.WaitAsync(TimeSpan.FromSeconds(30))).Ended);
+    }
+
+    [Fact]
+    public async Task A_wait_limit_of_zero_or_over_a_minute_is_invalid_and_names_the_value()
+    {
+        var prefix = ByteString.CopyFrom(Blocks.RandomKey().AsSpan());
+        foreach (var bad in new uint[] { 0, 60_001 })
+        {
+            var e = await Assert.ThrowsAsync<RpcException>(async () =>
+                await fixture.Raw.AwaitPrefillAsync(new Rpc.AwaitPrefillRequest { PrefixKey = prefix, MaxWaitMs = bad }));
+            Assert.Equal(StatusCode.InvalidArgument, e.StatusCode);
+            Assert.Contains($"max_wait_ms: {bad}", e.Status.Detail, StringComparison.Ordinal);
+        }
+
+        await fixture.AssertStillServesAsync();
+    }
+
+    [Fact]
     public async Task A_bad_prefix_key_or_a_missing_holder_is_invalid_and_the_server_keeps_serving()
     {
         var badKey = await Assert.ThrowsAsync<RpcException>(async () =>

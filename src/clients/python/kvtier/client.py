@@ -233,6 +233,12 @@ class Client:
         request = kvtier_pb2.EndPrefillRequest(prefix_key=hashing.parse_key(prefix_key), holder=holder)
         return self._call(self.kvtier.EndPrefill, request).released
 
+    def await_prefill(self, prefix_key, max_wait_ms: int) -> kvtier_pb2.AwaitPrefillResponse:
+        """Waits (at most ``max_wait_ms``, 1 to 60000) until the lease on a prefix ends: ``ended`` is True once it was
+        released or lapsed (look the prefix up then), False when the wait ran out first (the lease as it stands)."""
+        request = kvtier_pb2.AwaitPrefillRequest(prefix_key=hashing.parse_key(prefix_key), max_wait_ms=max_wait_ms)
+        return self._call(self.kvtier.AwaitPrefill, request)
+
     # --- engine API ------------------------------------------------------------------------------------------
 
     def register_pool(self, shm_path: str, *, layers: int, kv_heads: int, head_dim: int, dtype: str,

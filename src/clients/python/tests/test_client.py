@@ -69,6 +69,18 @@ class BytesApi(unittest.TestCase):
         self.assertEqual(result.plan.decision, "recompute")
         self.assertGreater(result.plan.recompute_all_ttft_ms, 0)
 
+    def test_a_prefill_lease_is_single_flight_and_its_release_ends_the_wait(self):
+        prefix = chain(2300, 2)[-1]
+        self.assertTrue(self.client.begin_prefill(prefix, "py-holder", 30000).acquired)
+        other = self.client.begin_prefill(prefix, "py-waiter", 30000)
+        self.assertFalse(other.acquired)
+        self.assertEqual(other.holder, "py-holder")
+        waited = self.client.await_prefill(prefix, 10)
+        self.assertFalse(waited.ended)
+        self.assertEqual(waited.holder, "py-holder")
+        self.assertTrue(self.client.end_prefill(prefix, "py-holder"))
+        self.assertTrue(self.client.await_prefill(prefix, 60000).ended)
+
     def test_get_of_a_missing_key_returns_none_because_the_server_answers_not_found(self):
         key = chain(3000, 1)[0]
         self.assertIsNone(self.client.get(key))

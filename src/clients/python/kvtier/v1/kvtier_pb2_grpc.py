@@ -59,6 +59,11 @@ class KvTierStub(object):
                 request_serializer=kvtier_dot_v1_dot_kvtier__pb2.EndPrefillRequest.SerializeToString,
                 response_deserializer=kvtier_dot_v1_dot_kvtier__pb2.EndPrefillResponse.FromString,
                 )
+        self.AwaitPrefill = channel.unary_unary(
+                '/kvtier.v1.KvTier/AwaitPrefill',
+                request_serializer=kvtier_dot_v1_dot_kvtier__pb2.AwaitPrefillRequest.SerializeToString,
+                response_deserializer=kvtier_dot_v1_dot_kvtier__pb2.AwaitPrefillResponse.FromString,
+                )
 
 
 class KvTierServicer(object):
@@ -133,6 +138,14 @@ class KvTierServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def AwaitPrefill(self, request, context):
+        """Waits (at most max_wait_ms) until the lease on a prefix ends, so a waiter hears of the release at once instead of
+        polling on the ETA; any node forwards to the lease's node.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_KvTierServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -180,6 +193,11 @@ def add_KvTierServicer_to_server(servicer, server):
                     servicer.EndPrefill,
                     request_deserializer=kvtier_dot_v1_dot_kvtier__pb2.EndPrefillRequest.FromString,
                     response_serializer=kvtier_dot_v1_dot_kvtier__pb2.EndPrefillResponse.SerializeToString,
+            ),
+            'AwaitPrefill': grpc.unary_unary_rpc_method_handler(
+                    servicer.AwaitPrefill,
+                    request_deserializer=kvtier_dot_v1_dot_kvtier__pb2.AwaitPrefillRequest.FromString,
+                    response_serializer=kvtier_dot_v1_dot_kvtier__pb2.AwaitPrefillResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -341,5 +359,22 @@ class KvTier(object):
         return grpc.experimental.unary_unary(request, target, '/kvtier.v1.KvTier/EndPrefill',
             kvtier_dot_v1_dot_kvtier__pb2.EndPrefillRequest.SerializeToString,
             kvtier_dot_v1_dot_kvtier__pb2.EndPrefillResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def AwaitPrefill(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/kvtier.v1.KvTier/AwaitPrefill',
+            kvtier_dot_v1_dot_kvtier__pb2.AwaitPrefillRequest.SerializeToString,
+            kvtier_dot_v1_dot_kvtier__pb2.AwaitPrefillResponse.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
