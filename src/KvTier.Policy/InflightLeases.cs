@@ -78,13 +78,13 @@ public sealed class InflightLeases
                 SweepLocked(now);
             }
 
-            if (_leases.TryGetValue(prefix, out var lease) && !lease.ExpiredAt(now, _time) && lease.Holder != holder)
+            if (_leases.TryGetValue(prefix, out var lease) && !lease.ExpiredAt(now, _time))
             {
-                return Describe(lease, LeaseStatus.BeingComputed, now);
-            }
+                if (lease.Holder != holder)
+                {
+                    return Describe(lease, LeaseStatus.BeingComputed, now);
+                }
 
-            if (lease is not null && lease.Holder == holder && !lease.ExpiredAt(now, _time))
-            {
                 lease = lease with { StartedAt = now, RenewedAt = now, Eta = eta }; // a retry renews it; its waiters keep waiting
             }
             else

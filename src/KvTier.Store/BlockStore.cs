@@ -419,7 +419,7 @@ public sealed unsafe class BlockStore : IBlockStore
     {
         ThrowIfDisposed();
         var blocks = new List<(string, BlockKey)>();
-        var tenants = new Dictionary<int, string>(); // tenant names repeat: decode each distinct one once
+        var tenants = new TenantNames();
         // A plain log scan: it does not run the store's callbacks (the session's deduplicating iterator would, through a
         // temporary store, and count its copies as writes). Older versions are deduplicated here, and a key whose
         // latest version is deleted or expired is dropped by the Peek below.
@@ -438,7 +438,7 @@ public sealed unsafe class BlockStore : IBlockStore
         return blocks;
     }
 
-    private static void Collect(IFasterScanIterator<SpanByte, SpanByte> iterator, List<(string, BlockKey)> blocks, Dictionary<int, string> tenants)
+    private static void Collect(IFasterScanIterator<SpanByte, SpanByte> iterator, List<(string, BlockKey)> blocks, TenantNames tenants)
     {
         while (iterator.GetNext(out var info))
         {
@@ -451,7 +451,7 @@ public sealed unsafe class BlockStore : IBlockStore
 
     // The block a scanned record holds, or null for tombstones and preallocation fillers (reserved tenant).
     private static (string Tenant, BlockKey Key)? Decode(IFasterScanIterator<SpanByte, SpanByte> iterator, RecordInfo info,
-        Dictionary<int, string> tenants, out BlockHeader header)
+        TenantNames tenants, out BlockHeader header)
     {
         var key = iterator.GetKey().AsReadOnlySpan();
         var value = iterator.GetValue().AsReadOnlySpan();
@@ -463,13 +463,7 @@ public sealed unsafe class BlockStore : IBlockStore
             return null;
         }
 
-        var hash = HashCode.Combine(suffix.Length, System.IO.Hashing.XxHash32.HashToUInt32(suffix));
-        if (!tenants.TryGetValue(hash, out var tenant) || !System.Text.Encoding.UTF8.GetBytes(tenant).AsSpan().SequenceEqual(suffix))
-        {
-            tenants[hash] = tenant = System.Text.Encoding.UTF8.GetString(suffix);
-        }
-
-        return (tenant, new BlockKey(key[..BlockKey.Size]));
+        return (tenants.Of(suffix), new BlockKey(key[..BlockKey.Size]));
     }
 
     /// <inheritdoc/>
@@ -488,7 +482,7 @@ public sealed unsafe class BlockStore : IBlockStore
                 from = log.HeadAddress; // past the newest block: start over at the oldest
             }
 
-            var tenants = new Dictionary<int, string>();
+            var tenants = new TenantNames();
             using var iterator = log.Scan(from, log.TailAddress);
             while (verified < maxBytes && iterator.GetNext(out var info))
             {
