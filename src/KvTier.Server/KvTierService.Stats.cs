@@ -28,6 +28,7 @@ internal sealed partial class KvTierService
             EvictionsDelete = (ulong)s.EvictionsDelete,
             Corruptions = (ulong)s.Corruptions,
             SecondChanceCopies = (ulong)s.SecondChanceCopies,
+            RetentionCopies = (ulong)s.RetentionCopies,
             NodeId = _nodeId,
             SeedFingerprint = _seedFingerprint,
             MaxBlockBytes = (ulong)_store.MaxBlockBytes,

@@ -39,6 +39,13 @@ public sealed class ServerOptions
     /// <summary>SSD spill size (requires <see cref="SsdDir"/>). Default: no SSD tier.</summary>
     public string? SsdSize { get; set; }
 
+    /// <summary>
+    /// Which blocks the store keeps in DRAM as its log moves on: <c>kvtier</c> (learned reuse classes decide which
+    /// blocks near the head are copied forward) or <c>fifo</c> (oldest first, a read near the head gives a second
+    /// chance). Default <c>kvtier</c>.
+    /// </summary>
+    public string Retention { get; set; } = DefaultRetention;
+
     /// <summary>Cluster name. Default <c>kvtier</c>.</summary>
     public string Cluster { get; set; } = DefaultCluster;
 
@@ -93,10 +100,12 @@ public sealed class ServerOptions
     internal const string DefaultCluster = "kvtier";
     internal const int DefaultReplicas = 2;
     internal const string DefaultWriteAck = "local";
+    internal const string DefaultRetention = "kvtier";
     internal const string DefaultAccelerator = "auto";
     internal const string DefaultStaging = "256MiB";
     internal const string DefaultScrubRate = "64MiB";
     internal static readonly string[] WriteAckModes = ["local", "one", "all"];
+    internal static readonly string[] RetentionModes = ["kvtier", "fifo"];
     internal static readonly string[] AcceleratorModes = ["auto", "cuda", "cpu"];
 
     /// <summary>Background scrub bytes per second, 0 for none (call <see cref="Validate"/> first).</summary>
@@ -160,6 +169,7 @@ public sealed class ServerOptions
             MaxBlockBytes = MaxBlockBytes,
             SsdDirectory = SsdDir,
             SsdBytes = SsdBytes,
+            Retention = Retention == "fifo" ? StoreRetention.Fifo : StoreRetention.KvTier,
         };
         options.TenantQuotas = QuotaBytes(StoreLayout.For(options).WindowBytes);
         return options;

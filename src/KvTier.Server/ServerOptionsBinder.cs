@@ -149,6 +149,7 @@ public static class ServerOptionsBinder
             case nameof(ServerOptions.Etcd): o.Etcd = optional; break;
             case nameof(ServerOptions.Replicas): o.Replicas = Int(setting, value); break;
             case nameof(ServerOptions.WriteAck): o.WriteAck = value ?? ""; break;
+            case nameof(ServerOptions.Retention): o.Retention = value ?? ""; break;
             case nameof(ServerOptions.DataListen): o.DataListen = optional; break;
             case nameof(ServerOptions.ClusterSecret): o.ClusterSecret = optional; break;
             case nameof(ServerOptions.Accelerator): o.Accelerator = value ?? ""; break;

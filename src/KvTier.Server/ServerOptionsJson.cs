@@ -83,6 +83,7 @@ public static class ServerOptionsJson
             nameof(ServerOptions.Cluster) => o.Cluster,
             nameof(ServerOptions.Etcd) => RedactUserInfo(o.Etcd),
             nameof(ServerOptions.WriteAck) => o.WriteAck,
+            nameof(ServerOptions.Retention) => o.Retention,
             nameof(ServerOptions.DataListen) => o.DataListen,
             nameof(ServerOptions.ClusterSecret) => o.ClusterSecret,
             nameof(ServerOptions.Accelerator) => o.Accelerator,

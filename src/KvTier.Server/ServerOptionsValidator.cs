@@ -102,6 +102,7 @@ internal static partial class ServerOptionsValidator
         }
 
         OneOf("WriteAck", o.WriteAck, ServerOptions.WriteAckModes);
+        OneOf("Retention", o.Retention, ServerOptions.RetentionModes);
         OneOf("Accelerator", o.Accelerator, ServerOptions.AcceleratorModes);
         Address("DataListen", o.DataListen);
         ValidateMetrics(o);

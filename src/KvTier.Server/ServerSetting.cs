@@ -34,6 +34,7 @@ public sealed record ServerSetting(string Name, string? Flag, string Description
         new("MaxBlock", "--max-block", "Largest block accepted. Default 64MiB."),
         new("SsdDir", "--ssd-dir", "Directory for the SSD spill tier (with --ssd-size). Default: none."),
         new("SsdSize", "--ssd-size", "Size of the SSD spill tier (with --ssd-dir). Default: none."),
+        new("Retention", "--retention", "Which blocks stay in DRAM: kvtier (learned reuse classes) or fifo (oldest first, reads get a second chance). Default kvtier."),
         new("Cluster", "--cluster", "Cluster name; nodes of other clusters are refused. Default kvtier."),
         new("Peers", "--peers", "Static membership: the gRPC host:port of every member (this node's may be listed)."),
         new("Etcd", "--etcd", "etcd URL for membership (instead of --peers)."),

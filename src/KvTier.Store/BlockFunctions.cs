@@ -29,7 +29,7 @@ internal sealed unsafe class BlockFunctions(StoreCounters counters, PageTallies 
     {
         dst.Address = address;
         var record = value.AsReadOnlySpan();
-        if (input.Op is BlockOp.Peek or BlockOp.Protect or BlockOp.Lend or BlockOp.Renew)
+        if (input.Op is BlockOp.Peek or BlockOp.Protect or BlockOp.Retain or BlockOp.Lend or BlockOp.Renew)
         {
             var status = BlockHeader.TryRead(record, out dst.Header);
             if (status == BlockStatus.Ok && dst.Header.PayloadLength != record.Length - BlockHeader.Size)
@@ -65,6 +65,10 @@ internal sealed unsafe class BlockFunctions(StoreCounters counters, PageTallies 
                 if (input.Op == BlockOp.Protect)
                 {
                     counters.QuotaCopy();
+                }
+                else if (input.Op == BlockOp.Retain)
+                {
+                    counters.RetentionCopy();
                 }
                 else
                 {

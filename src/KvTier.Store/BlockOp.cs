@@ -17,6 +17,8 @@ internal enum BlockOp : byte
     Touch,
     /// <summary>Verify the header and let FASTER copy the record to the tail (a tenant's block kept within its quota).</summary>
     Protect,
+    /// <summary>As <see cref="Protect"/>, for a block the retention judge keeps.</summary>
+    Retain,
     /// <summary>Verify the header and hand out where the record's bytes are (a lend, read in place under the epoch).</summary>
     Lend,
     /// <summary>Verify the header and let FASTER copy the record to the tail (the second chance a lent block gets).</summary>

@@ -4,6 +4,7 @@ using System.Diagnostics;
 using System.Numerics;
 using FASTER.core;
 using KvTier.Core;
+using KvTier.Policy;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -28,6 +29,7 @@ public sealed unsafe class BlockStore : IBlockStore
     private readonly PageTallies _pages;
     private readonly TenantLedger _tenants;
     private readonly List<(long Address, TenantLedger.Entry Entry)> _atRisk = [];
+    private readonly RetentionJudge? _judge;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly long _ssdBytes;
@@ -46,6 +48,7 @@ public sealed unsafe class BlockStore : IBlockStore
         _time = timeProvider ?? TimeProvider.System;
         _logger = logger ?? NullLogger.Instance;
         _ssdBytes = options.SsdBytes;
+        _judge = options.Retention == StoreRetention.KvTier ? new RetentionJudge(TrackedBlocks(Layout)) : null;
         _device = options.SsdDirectory is null
             ? new NullDevice()
             : Devices.CreateLogDevice(Path.Combine(CreateDirectory(options.SsdDirectory), "kvtier.log"), preallocateFile: false, deleteOnClose: true);
@@ -170,6 +173,7 @@ public sealed unsafe class BlockStore : IBlockStore
             }
 
             _counters.Put(length);
+            _judge?.Stored(key);
             TruncateSsdIfFull();
             SettlePages();
             Protect();
@@ -188,7 +192,7 @@ public sealed unsafe class BlockStore : IBlockStore
             var status = ReadOne(BlockOp.Read, tenant, key, ref output, out info);
             if (status == BlockStatus.Ok)
             {
-                _counters.Hit(info.PayloadLength);
+                Served(key, info.PayloadLength);
             }
 
             return status;
@@ -250,7 +254,7 @@ public sealed unsafe class BlockStore : IBlockStore
         Settle(status, tenant, key, output.Address);
         if (status == BlockStatus.Ok)
         {
-            _counters.Hit(info.PayloadLength);
+            Served(key, info.PayloadLength);
             if (output.Address < _kv.Log.ReadOnlyAddress)
             {
                 // Read-only region: a verified Get would have copied it to the tail; give it that second chance now.
@@ -352,6 +356,7 @@ public sealed unsafe class BlockStore : IBlockStore
             Settle(missStatus, tenant, chain[found], missAddress); // counts the miss
         }
 
+        _judge?.Looked(chain, found);
         return found;
     }
 
@@ -369,6 +374,7 @@ public sealed unsafe class BlockStore : IBlockStore
         {
             _counters.Deletion();
             _tenants.Died(output.Address);
+            _judge?.Forget(key);
         }
 
         return BlockStatus.Ok;
@@ -543,6 +549,7 @@ public sealed unsafe class BlockStore : IBlockStore
             ScrubbedBytes = _counters.ScrubbedBytes,
             SecondChanceCopies = _counters.SecondChanceCopies,
             QuotaCopies = _counters.QuotaCopies,
+            RetentionCopies = _counters.RetentionCopies,
         };
     }
 
@@ -608,6 +615,7 @@ public sealed unsafe class BlockStore : IBlockStore
         if (copied)
         {
             _tenants.Died(output.Address); // a second chance moved the block to the tail
+            _judge?.Moved(key);
             Protect();
         }
 
@@ -769,11 +777,33 @@ public sealed unsafe class BlockStore : IBlockStore
         }
     }
 
-    private int GuardPages => Math.Max(1, (int)(Layout.WindowPages * Options.SecondChanceFraction));
+    /// <summary>
+    /// The most blocks the retention judge keeps bookkeeping for (and as many remembered evictions and pending
+    /// classes): one per 8 KiB of the window, at least 1,024. It grows with the blocks actually stored, up to that.
+    /// </summary>
+    private static int TrackedBlocks(StoreLayout layout) => (int)Math.Clamp(layout.WindowBytes / 8192, 1024, 1 << 24);
+
+    /// <summary>
+    /// How many pages before the head <see cref="Protect"/> handles a page. Quotas keep the second-chance region's
+    /// margin; a judge alone decides late (1/16 of the window, at least a page), since every page earlier cuts the
+    /// trip it judges by and lets fewer touches count.
+    /// </summary>
+    private int GuardPages => Math.Max(1, (int)(Layout.WindowPages * (_tenants.HasQuotas ? Options.SecondChanceFraction : JudgeGuardFraction)));
+
+    private const double JudgeGuardFraction = 1.0 / 16;
 
     private void Keep(SessionPair sessions, long address, TenantLedger.Entry entry)
     {
-        if (_tenants.Resident(entry.Tenant) > _tenants.Quota(entry.Tenant))
+        if (_tenants.Quota(entry.Tenant) == 0)
+        {
+            // No quota (entered because retention is judged): the judge decides whether it makes another trip.
+            if (_judge?.Keep(entry.Key) != true)
+            {
+                _tenants.Died(address);
+                return;
+            }
+        }
+        else if (_tenants.Resident(entry.Tenant) > _tenants.Quota(entry.Tenant))
         {
             // Over its quota: this, its oldest block, is the one to go. It stops counting now, so that the tenant keeps
             // its newest blocks up to its quota rather than losing every block of the pages at risk.
@@ -783,7 +813,8 @@ public sealed unsafe class BlockStore : IBlockStore
 
         Span<byte> keyBytes = stackalloc byte[TenantKey.MaxBytes];
         var keyLength = TenantKey.Write(keyBytes, _tenants.Name(entry.Tenant), entry.Key);
-        var input = new BlockInput { Op = BlockOp.Protect, NowUnixMs = NowMs, TenantId = entry.Tenant };
+        var op = _tenants.Quota(entry.Tenant) == 0 ? BlockOp.Retain : BlockOp.Protect;
+        var input = new BlockInput { Op = op, NowUnixMs = NowMs, TenantId = entry.Tenant };
         var output = default(BlockOutput);
         bool copied;
         fixed (byte* k = keyBytes)
@@ -801,6 +832,13 @@ public sealed unsafe class BlockStore : IBlockStore
         {
             _tenants.Died(address); // superseded or deleted by a write the ledger did not see
         }
+    }
+
+    // A block handed to a reader: counted, and as recent as the last access for the retention judge.
+    private void Served(in BlockKey key, long payloadBytes)
+    {
+        _counters.Hit(payloadBytes);
+        _judge?.Read(key);
     }
 
     private StorageTier TierOf(long address) => address >= _kv.Log.HeadAddress ? StorageTier.Dram : StorageTier.Ssd;

@@ -4,7 +4,7 @@ namespace KvTier.Store;
 internal sealed class StoreCounters
 {
     private long _hits, _misses, _puts, _putBytes, _getBytes, _appended, _appendedBytes, _evictedDram, _evictedDramBytes,
-        _evictedSsd, _ttl, _deleted, _corrupt, _secondChance, _quotaCopies, _scrubbed;
+        _evictedSsd, _ttl, _deleted, _corrupt, _secondChance, _quotaCopies, _retentionCopies, _scrubbed;
 
     public long Hits => Volatile.Read(ref _hits);
     public long Misses => Volatile.Read(ref _misses);
@@ -21,6 +21,7 @@ internal sealed class StoreCounters
     public long Corrupt => Volatile.Read(ref _corrupt);
     public long SecondChanceCopies => Volatile.Read(ref _secondChance);
     public long QuotaCopies => Volatile.Read(ref _quotaCopies);
+    public long RetentionCopies => Volatile.Read(ref _retentionCopies);
 
     public void Hit(long bytes)
     {
@@ -37,6 +38,7 @@ internal sealed class StoreCounters
 
     public void SecondChance() => Interlocked.Increment(ref _secondChance);
     public void QuotaCopy() => Interlocked.Increment(ref _quotaCopies);
+    public void RetentionCopy() => Interlocked.Increment(ref _retentionCopies);
     public void Expired() => Interlocked.Increment(ref _ttl);
     public void Deletion() => Interlocked.Increment(ref _deleted);
     public void Corruption() => Interlocked.Increment(ref _corrupt);

@@ -36,6 +36,12 @@ public sealed class StoreOptions
     /// </summary>
     public IReadOnlyDictionary<string, long> TenantQuotas { get; set; } = new Dictionary<string, long>();
 
+    /// <summary>
+    /// Which blocks stay in DRAM when the log's head is about to pass them (default <see cref="StoreRetention.KvTier"/>).
+    /// Tenants with a quota keep theirs by it either way.
+    /// </summary>
+    public StoreRetention Retention { get; set; } = StoreRetention.KvTier;
+
     /// <summary>The quota of every tenant not in <see cref="TenantQuotas"/>, in bytes (default 0: none).</summary>
     public long DefaultTenantQuotaBytes { get; set; }
 

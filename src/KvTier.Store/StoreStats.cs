@@ -59,4 +59,7 @@ public sealed record StoreStats
 
     /// <summary>Blocks of tenants within their DRAM quota copied from near the head back to the tail (kept in memory).</summary>
     public long QuotaCopies { get; init; }
+
+    /// <summary>Blocks KvTier's retention judged worth another trip through the log, copied from near the head to the tail.</summary>
+    public long RetentionCopies { get; init; }
 }

@@ -19,8 +19,14 @@ internal sealed class TenantLedger(StoreOptions options, int pageSizeBits)
     private Account[] _accounts = [];
     private long _dramFrom; // first page whose entries have not left DRAM yet
 
-    /// <summary>True when some tenant has a quota: only then are records entered.</summary>
-    public bool Enabled { get; } = options.TenantQuotas.Count > 0 || options.DefaultTenantQuotaBytes > 0;
+    /// <summary>True when some tenant has a quota.</summary>
+    public bool HasQuotas { get; } = options.TenantQuotas.Count > 0 || options.DefaultTenantQuotaBytes > 0;
+
+    /// <summary>With KvTier retention every tenant's records are entered, so the judge sees each block before it leaves.</summary>
+    private readonly bool _everyTenant = options.Retention == StoreRetention.KvTier;
+
+    /// <summary>True when some tenant has a quota, or retention is judged: only then are records entered.</summary>
+    public bool Enabled => HasQuotas || _everyTenant;
 
     /// <summary>The id of <paramref name="tenant"/>, added on first use (puts add tenants; reads only look them up).</summary>
     public int Id(string tenant)
@@ -51,8 +57,8 @@ internal sealed class TenantLedger(StoreOptions options, int pageSizeBits)
     /// <summary>True once a block of <paramref name="tenant"/> was stored here (it may since have left).</summary>
     public bool Knows(string tenant) => _ids.ContainsKey(tenant);
 
-    /// <summary>True when the tenant has a quota (its records are entered).</summary>
-    public bool IsProtected(int id) => Enabled && id >= 0 && Volatile.Read(ref _accounts) is var accounts && id < accounts.Length && accounts[id].Quota > 0;
+    /// <summary>True when the tenant's records are entered: it has a quota, or retention is judged.</summary>
+    public bool IsProtected(int id) => Enabled && id >= 0 && Volatile.Read(ref _accounts) is var accounts && id < accounts.Length && (_everyTenant || accounts[id].Quota > 0);
 
     /// <summary>The tenant's name.</summary>
     public string Name(int id) => Volatile.Read(ref _accounts)[id].Name;

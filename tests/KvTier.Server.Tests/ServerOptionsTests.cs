@@ -23,6 +23,8 @@ public sealed class ServerOptionsTests : IDisposable
         Assert.Equal(64L << 20, options.MaxBlockBytes);
         Assert.Equal(2, options.Replicas);
         Assert.Equal("local", options.WriteAck);
+        Assert.Equal("kvtier", options.Retention);
+        Assert.Equal(Store.StoreRetention.KvTier, options.ToStoreOptions().Retention);
         Assert.Empty(options.UnavailableSettings());
     }
 
@@ -106,6 +108,7 @@ public sealed class ServerOptionsTests : IDisposable
     [InlineData("BlockTokens", "0", "KvTier:BlockTokens (--block-tokens): '0'")]
     [InlineData("NodeId", "two words", "KvTier:NodeId (--node-id): 'two words'")]
     [InlineData("WriteAck", "most", "KvTier:WriteAck (--write-ack): 'most'")]
+    [InlineData("Retention", "lru", "KvTier:Retention (--retention): 'lru'")]
     [InlineData("Accelerator", "tpu", "KvTier:Accelerator (--accelerator): 'tpu'")]
     [InlineData("Peers", "a:1,b", "KvTier:Peers (--peers): 'b'")]
     [InlineData("Etcd", "etcd:2379", "KvTier:Etcd (--etcd): 'etcd:2379'")]

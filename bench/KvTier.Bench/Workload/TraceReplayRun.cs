@@ -1,14 +1,16 @@
 using KvTier.Core;
 using KvTier.Policy;
+using KvTier.Store;
 
 namespace KvTier.Bench;
 
 /// <summary>
 /// <c>trace-replay</c>: the Mooncake conversation trace (one id per 512-token prefix block). Token hit rates cover
-/// the whole trace, replayed in timestamp order through each retention policy at each capacity: KvTier's retention,
-/// plain LRU, and an unlimited cache (the ceiling). Then requests from the middle of the trace are replayed for timing: each one's
-/// cached prefix (what KvTier's retention held at the chosen capacity) is fetched for real at the model's geometry,
-/// and the four policies are compared on them.
+/// the whole trace, replayed in timestamp order at each capacity through: a real store with KvTier's retention (what
+/// runs), the same rule on an ideal pool, a real store with FIFO retention, plain LRU, and an unlimited cache (the
+/// ceiling). Then requests from the middle of the trace are replayed for timing: each one's cached prefix (what the
+/// store with KvTier's retention held at the chosen capacity) is fetched for real at the model's geometry, and the
+/// four policies are compared on them.
 /// </summary>
 internal sealed class TraceReplayRun(WorkloadNode node, IFetchPath path, Planner planner)
 {
@@ -25,18 +27,20 @@ internal sealed class TraceReplayRun(WorkloadNode node, IFetchPath path, Planner
         var capacities = Capacities.Append(options.CapacityBlocks).Distinct().Order().ToArray();
         var sweep = new List<CapacityPoint>();
         TraceReplayResult? chosen = null;
-        double chosenLru = 0;
+        CapacityPoint? chosenPoint = null;
         for (var i = 0; i < capacities.Length; i++)
         {
             ct.ThrowIfCancellationRequested();
             progress?.Report(new BenchProgress("trace-replay: retention sweep", (double)i / capacities.Length));
-            var kvtier = TraceReplay.Run(trace, new KvTierRetention(capacities[i]), offerPartialBlocks: false);
+            var store = StoreTraceReplay.Run(trace, capacities[i], StoreRetention.KvTier);
+            var pool = TraceReplay.Run(trace, new KvTierRetention(capacities[i]), offerPartialBlocks: false);
+            var fifo = StoreTraceReplay.Run(trace, capacities[i], StoreRetention.Fifo);
             var lru = TraceReplay.Run(trace, new LruRetention(capacities[i]), offerPartialBlocks: true);
-            sweep.Add(new CapacityPoint(capacities[i], kvtier.TokenHitRate, lru.TokenHitRate));
+            sweep.Add(new CapacityPoint(capacities[i], store.TokenHitRate, pool.TokenHitRate, fifo.TokenHitRate, lru.TokenHitRate));
             if (capacities[i] == options.CapacityBlocks)
             {
-                chosen = kvtier;
-                chosenLru = lru.TokenHitRate;
+                chosen = store;
+                chosenPoint = sweep[^1];
             }
         }
 
@@ -74,7 +78,9 @@ internal sealed class TraceReplayRun(WorkloadNode node, IFetchPath path, Planner
         {
             CapacityBlocks = options.CapacityBlocks,
             TokenHitRate = chosen!.TokenHitRate,
-            LruTokenHitRate = chosenLru,
+            PoolTokenHitRate = chosenPoint!.PoolTokenHitRate,
+            FifoTokenHitRate = chosenPoint.FifoTokenHitRate,
+            LruTokenHitRate = chosenPoint.LruTokenHitRate,
             CeilingTokenHitRate = ceiling,
             CapacitySweep = sweep,
         };

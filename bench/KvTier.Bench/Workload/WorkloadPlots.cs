@@ -59,8 +59,13 @@ public static class WorkloadPlots
             var xs = w.CapacitySweep!.Select(p => (double)p.CapacityBlocks).ToArray();
             var lru = plot.Add.Scatter(xs, w.CapacitySweep!.Select(p => p.LruTokenHitRate * 100).ToArray());
             lru.LegendText = "LRU";
+            var fifo = plot.Add.Scatter(xs, w.CapacitySweep!.Select(p => p.FifoTokenHitRate * 100).ToArray());
+            fifo.LegendText = "store, FIFO retention";
             var kv = plot.Add.Scatter(xs, w.CapacitySweep!.Select(p => p.KvTierTokenHitRate * 100).ToArray());
-            kv.LegendText = "KvTier retention";
+            kv.LegendText = "store, KvTier retention";
+            var pool = plot.Add.Scatter(xs, w.CapacitySweep!.Select(p => p.PoolTokenHitRate * 100).ToArray());
+            pool.LegendText = "KvTier rule, ideal pool";
+            pool.LinePattern = ScottPlot.LinePattern.Dotted;
             var ceiling = plot.Add.HorizontalLine(w.CeilingTokenHitRate!.Value * 100);
             ceiling.LegendText = "unlimited cache (ceiling)";
             ceiling.LinePattern = ScottPlot.LinePattern.Dashed;

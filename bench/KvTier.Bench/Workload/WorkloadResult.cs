@@ -62,7 +62,14 @@ public sealed record WorkloadResult
 
     [JsonPropertyName("capacity_blocks")] public int? CapacityBlocks { get; init; }
 
+    /// <summary>trace-replay: KvTier's retention as the store runs it (a real FASTER log at the capacity).</summary>
     [JsonPropertyName("token_hit_rate")] public double? TokenHitRate { get; init; }
+
+    /// <summary>trace-replay: the same retention rule on an ideal pool (evicts any block at once, no log copies).</summary>
+    [JsonPropertyName("pool_token_hit_rate")] public double? PoolTokenHitRate { get; init; }
+
+    /// <summary>trace-replay: the store with <c>--retention fifo</c> (oldest first, reads near the head get a second chance).</summary>
+    [JsonPropertyName("fifo_token_hit_rate")] public double? FifoTokenHitRate { get; init; }
 
     [JsonPropertyName("lru_token_hit_rate")] public double? LruTokenHitRate { get; init; }
 
@@ -75,10 +82,15 @@ public sealed record WorkloadResult
     [JsonIgnore] public Dictionary<string, IReadOnlyList<double>> TtftSamples { get; init; } = [];
 }
 
-/// <summary>trace-replay hit rates at one capacity.</summary>
+/// <summary>
+/// trace-replay hit rates at one capacity: KvTier's retention in the store, the same rule on an ideal pool, the store
+/// with FIFO retention, and plain LRU.
+/// </summary>
 public sealed record CapacityPoint(
     [property: JsonPropertyName("capacity_blocks")] int CapacityBlocks,
     [property: JsonPropertyName("kvtier_token_hit_rate")] double KvTierTokenHitRate,
+    [property: JsonPropertyName("pool_token_hit_rate")] double PoolTokenHitRate,
+    [property: JsonPropertyName("fifo_token_hit_rate")] double FifoTokenHitRate,
     [property: JsonPropertyName("lru_token_hit_rate")] double LruTokenHitRate);
 
 /// <summary>The whole <c>bench workload</c> result.</summary>

@@ -22,16 +22,10 @@ namespace KvTier.Policy;
 /// </remarks>
 public sealed class KvTierRetention : IBlockRetention
 {
-    private readonly Dictionary<long, RetentionEntry> _held = [];
-    private readonly Dictionary<long, RetentionEntry> _ghost = [];
-    private readonly RetentionList _ghostOrder = new();
-    private readonly RetentionList[] _queues = new RetentionList[RetentionClasses.Count];
-    private readonly long[] _reused = new long[RetentionClasses.Count];
-    private readonly long[] _dropped = new long[RetentionClasses.Count];
-    private readonly double _prior;
-    private readonly int _ghostCapacity;
-    private long _reusedTotal;
-    private long _droppedTotal;
+    private readonly Dictionary<long, RetentionEntry<long>> _held = [];
+    private readonly GhostList<long> _ghost;
+    private readonly RetentionList<long>[] _queues = new RetentionList<long>[RetentionClasses.Count];
+    private readonly ReuseRates _rates;
     private long _clock;
 
     /// <summary>Creates an empty policy of <paramref name="capacity"/> blocks.</summary>
@@ -41,11 +35,11 @@ public sealed class KvTierRetention : IBlockRetention
         options ??= new KvTierRetentionOptions();
         options.Validate();
         Capacity = capacity;
-        _prior = options.PriorStrength;
-        _ghostCapacity = (int)Math.Min(int.MaxValue, Math.Ceiling(options.GhostRatio * capacity));
+        _rates = new ReuseRates(options.PriorStrength);
+        _ghost = new GhostList<long>(options.GhostCapacity(capacity));
         for (var c = 0; c < _queues.Length; c++)
         {
-            _queues[c] = new RetentionList();
+            _queues[c] = new RetentionList<long>();
         }
     }
 
@@ -81,11 +75,7 @@ public sealed class KvTierRetention : IBlockRetention
     }
 
     /// <summary>The learned reuse probability of <paramref name="blockClass"/>, shrunk toward the all-class mean.</summary>
-    internal double ReuseRate(int blockClass)
-    {
-        var mean = (_reusedTotal + 1.0) / (_reusedTotal + _droppedTotal + 2.0);
-        return (_reused[blockClass] + (_prior * mean)) / (_reused[blockClass] + _dropped[blockClass] + _prior);
-    }
+    internal double ReuseRate(int blockClass) => _rates.Rate(blockClass);
 
     /// <summary>The class block <paramref name="id"/> is queued in, or null when it is not held.</summary>
     internal int? ClassOf(long id) => _held.TryGetValue(id, out var entry) ? entry.Class : null;
@@ -96,17 +86,16 @@ public sealed class KvTierRetention : IBlockRetention
         if (_held.TryGetValue(id, out var entry))
         {
             _queues[entry.Class].Remove(entry);
-            Reused(entry);
+            _rates.Reused(entry);
         }
         else if (_ghost.Remove(id, out entry))
         {
-            _ghostOrder.Remove(entry);
-            Reused(entry);
+            _rates.Reused(entry);
             _held.Add(id, entry);
         }
         else
         {
-            entry = new RetentionEntry(id) { Class = newClass };
+            entry = new RetentionEntry<long>(id) { Class = newClass };
             _held.Add(id, entry);
         }
 
@@ -114,17 +103,9 @@ public sealed class KvTierRetention : IBlockRetention
         _queues[entry.Class].AddLast(entry);
     }
 
-    private void Reused(RetentionEntry entry)
-    {
-        _reused[entry.Class]++;
-        _reusedTotal++;
-        entry.Accesses++;
-        entry.Class = RetentionClasses.Seen(entry.Accesses);
-    }
-
     private void Evict()
     {
-        RetentionEntry? victim = null;
+        RetentionEntry<long>? victim = null;
         var worst = double.NegativeInfinity;
         for (var c = 0; c < _queues.Length; c++)
         {
@@ -145,26 +126,9 @@ public sealed class KvTierRetention : IBlockRetention
 
         _queues[victim!.Class].Remove(victim);
         _held.Remove(victim.Id);
-        if (_ghostCapacity == 0)
+        if (_ghost.Add(victim) is { } forgotten)
         {
-            Dropped(victim);
-            return;
+            _rates.Dropped(forgotten);
         }
-
-        _ghost.Add(victim.Id, victim);
-        _ghostOrder.AddLast(victim);
-        if (_ghost.Count > _ghostCapacity)
-        {
-            var old = _ghostOrder.First!;
-            _ghostOrder.Remove(old);
-            _ghost.Remove(old.Id);
-            Dropped(old);
-        }
-    }
-
-    private void Dropped(RetentionEntry entry)
-    {
-        _dropped[entry.Class]++;
-        _droppedTotal++;
     }
 }

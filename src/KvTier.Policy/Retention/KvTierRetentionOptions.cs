@@ -16,6 +16,9 @@ public sealed class KvTierRetentionOptions
     /// </summary>
     public double PriorStrength { get; init; } = 4.0;
 
+    /// <summary>The ghost list's length for a policy of <paramref name="capacity"/> blocks.</summary>
+    internal int GhostCapacity(int capacity) => (int)Math.Min(int.MaxValue, Math.Ceiling(GhostRatio * capacity));
+
     internal void Validate()
     {
         if (!(GhostRatio >= 0) || double.IsInfinity(GhostRatio))

@@ -6,8 +6,8 @@ namespace KvTier.Policy;
 /// </summary>
 public sealed class LruRetention : IBlockRetention
 {
-    private readonly Dictionary<long, RetentionEntry> _held = [];
-    private readonly RetentionList _order = new();
+    private readonly Dictionary<long, RetentionEntry<long>> _held = [];
+    private readonly RetentionList<long> _order = new();
 
     /// <summary>Creates an empty LRU of <paramref name="capacity"/> blocks.</summary>
     public LruRetention(int capacity)
@@ -41,7 +41,7 @@ public sealed class LruRetention : IBlockRetention
             }
             else
             {
-                entry = new RetentionEntry(id);
+                entry = new RetentionEntry<long>(id);
                 _held.Add(id, entry);
             }
 

@@ -1,9 +1,9 @@
 namespace KvTier.Policy;
 
 /// <summary>One block's bookkeeping: its id, the class it is queued in, when it was last touched, and how often.</summary>
-internal sealed class RetentionEntry(long id)
+internal sealed class RetentionEntry<TKey>(TKey id)
 {
-    public long Id { get; } = id;
+    public TKey Id { get; } = id;
 
     /// <summary>The class queue it sits in (KvTier) or the class it was evicted from (in the ghost list).</summary>
     public int Class { get; set; }
@@ -14,24 +14,27 @@ internal sealed class RetentionEntry(long id)
     /// <summary>How many times it was accessed before its last touch.</summary>
     public int Accesses { get; set; }
 
-    public RetentionEntry? Prev { get; set; }
+    /// <summary>The access clock when its record was last written to the log's tail (<see cref="RetentionJudge"/> only).</summary>
+    public long Written { get; set; }
 
-    public RetentionEntry? Next { get; set; }
+    public RetentionEntry<TKey>? Prev { get; set; }
+
+    public RetentionEntry<TKey>? Next { get; set; }
 }
 
 /// <summary>
 /// An intrusive doubly linked list, least recent first: O(1) move-to-end and unlink without the per-touch node
 /// allocation of <see cref="LinkedList{T}"/> (a replay touches about 290,000 blocks per policy).
 /// </summary>
-internal sealed class RetentionList
+internal sealed class RetentionList<TKey>
 {
-    public RetentionEntry? First { get; private set; }
+    public RetentionEntry<TKey>? First { get; private set; }
 
     public int Count { get; private set; }
 
-    private RetentionEntry? _last;
+    private RetentionEntry<TKey>? _last;
 
-    public void AddLast(RetentionEntry entry)
+    public void AddLast(RetentionEntry<TKey> entry)
     {
         entry.Prev = _last;
         entry.Next = null;
@@ -48,7 +51,7 @@ internal sealed class RetentionList
         Count++;
     }
 
-    public void Remove(RetentionEntry entry)
+    public void Remove(RetentionEntry<TKey> entry)
     {
         if (entry.Prev is null)
         {
