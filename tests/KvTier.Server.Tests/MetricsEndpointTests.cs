@@ -73,6 +73,11 @@ public sealed class MetricsEndpointTests : IAsyncLifetime
             Assert.Equal(0, scrape.Value(MetricNames.Evictions, ("cause", cause)));
         }
 
+        foreach (var reason in new[] { "second_chance", "quota", "retention" })
+        {
+            Assert.Equal(0, scrape.Value(MetricNames.StoreCopies, ("reason", reason)));
+        }
+
         foreach (var decision in new[] { "recompute", "fetch", "split" })
         {
             Assert.Equal(0, scrape.Value(MetricNames.Plans, ("decision", decision)));
@@ -198,6 +203,30 @@ public sealed class MetricsEndpointTests : IAsyncLifetime
         Assert.Equal(1, scrape.Value(MetricNames.Evictions, ("cause", "delete")));
         Assert.Equal(0, scrape.Value(MetricNames.Evictions, ("cause", "ttl")));
         Assert.Equal(0, scrape.Value(MetricNames.Evictions, ("cause", "corrupt")));
+    }
+
+    [Fact]
+    public async Task A_prefix_engines_keep_looking_up_while_the_store_overflows_is_copied_forward_and_counted()
+    {
+        var prefix = Enumerable.Range(0, 4).Select(_ => Blocks.RandomKey()).ToArray();
+        foreach (var key in prefix)
+        {
+            await _client.PutAsync(key, Blocks.Random(512 << 10));
+        }
+
+        // New requests on the same prefix keep finding it while one-off blocks push the log's head around it.
+        var scrape = await Exposition.ScrapeAsync(_http, Operations);
+        for (var i = 0; i < 400 && scrape.Value(MetricNames.StoreCopies, ("reason", "retention")) == 0; i++)
+        {
+            Assert.Equal(prefix.Length, (await _client.LookupAsync(prefix)).Prefix);
+            await _client.PutAsync(Blocks.RandomKey(), Blocks.Random(512 << 10));
+            scrape = await Exposition.ScrapeAsync(_http, Operations);
+        }
+
+        Assert.True(scrape.Value(MetricNames.StoreCopies, ("reason", "retention")) > 0, scrape.Text);
+        Assert.True(scrape.Value(MetricNames.StoreCopies, ("reason", "retention")) <= _server.Store.GetStats().RetentionCopies);
+        Assert.Equal(0, scrape.Value(MetricNames.StoreCopies, ("reason", "quota")));
+        Assert.Equal(prefix.Length, (await _client.LookupAsync(prefix)).Prefix);
     }
 
     [Fact]

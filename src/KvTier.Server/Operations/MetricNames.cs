@@ -18,6 +18,9 @@ public static class MetricNames
     /// <summary>Counter of blocks that left the store by <c>cause</c> (capacity, ttl, corrupt, delete).</summary>
     public const string Evictions = "kvtier_evictions_total";
 
+    /// <summary>Counter of blocks the store copied from near its log's head to the tail, by <c>reason</c> (second_chance, quota, retention).</summary>
+    public const string StoreCopies = "kvtier_store_copies_total";
+
     /// <summary>Histogram of the seconds one block took to obtain, by <c>source</c> (local, peer).</summary>
     public const string FetchSeconds = "kvtier_fetch_seconds";
 
@@ -45,7 +48,7 @@ public static class MetricNames
     /// <summary>Every metric name above, in the order listed.</summary>
     public static IReadOnlyList<string> All { get; } =
     [
-        LookupBlocks, HitTokens, Bytes, WriteReadRatio, Evictions, FetchSeconds, PrefillSavedSeconds, Plans, HitRateByTurn,
+        LookupBlocks, HitTokens, Bytes, WriteReadRatio, Evictions, StoreCopies, FetchSeconds, PrefillSavedSeconds, Plans, HitRateByTurn,
         StoreBytes, ReplicationQueue, PeerUp, InflightLeases,
     ];
 
@@ -53,6 +56,7 @@ public static class MetricNames
     internal const string OpLabel = "op";
     internal const string SourceLabel = "source";
     internal const string CauseLabel = "cause";
+    internal const string ReasonLabel = "reason";
     internal const string DecisionLabel = "decision";
     internal const string TurnBucketLabel = "turn_bucket";
     internal const string TierLabel = "tier";

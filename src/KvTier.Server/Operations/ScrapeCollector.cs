@@ -37,6 +37,9 @@ internal sealed class ScrapeCollector
         m.EvictedTtl.IncTo(s.EvictionsTtl);
         m.EvictedCorrupt.IncTo(s.Corruptions);
         m.EvictedDelete.IncTo(s.EvictionsDelete);
+        m.CopiedSecondChance.IncTo(s.SecondChanceCopies);
+        m.CopiedQuota.IncTo(s.QuotaCopies);
+        m.CopiedRetention.IncTo(s.RetentionCopies);
         m.WriteReadRatio.Set(s.GetPayloadBytes == 0 ? 0 : (double)s.PutPayloadBytes / s.GetPayloadBytes);
 
         if (_cluster.Node is { } node)

@@ -67,6 +67,13 @@ internal sealed class ServerMetrics
         EvictedCorrupt = evictions.WithLabels("corrupt");
         EvictedDelete = evictions.WithLabels("delete");
 
+        var copies = factory.CreateCounter(MetricNames.StoreCopies,
+            "Blocks copied from near the log's head to its tail so they stay in DRAM: read there (second_chance), within a "
+            + "tenant's quota (quota), judged worth another trip by KvTier's retention (retention).", MetricNames.ReasonLabel);
+        CopiedSecondChance = copies.WithLabels("second_chance");
+        CopiedQuota = copies.WithLabels("quota");
+        CopiedRetention = copies.WithLabels("retention");
+
         var fetch = factory.CreateHistogram(MetricNames.FetchSeconds,
             "Time to obtain one block's verified bytes: read from this node's store (local) or fetched from a peer into it (peer).",
             new HistogramConfiguration { LabelNames = [MetricNames.SourceLabel], Buckets = FetchBuckets });
@@ -111,6 +118,12 @@ internal sealed class ServerMetrics
     internal Counter.Child EvictedTtl { get; }
     internal Counter.Child EvictedCorrupt { get; }
     internal Counter.Child EvictedDelete { get; }
+
+    internal Counter.Child CopiedSecondChance { get; }
+
+    internal Counter.Child CopiedQuota { get; }
+
+    internal Counter.Child CopiedRetention { get; }
     internal Gauge.Child StoreDram { get; }
     internal Gauge.Child StoreSsd { get; }
     internal Gauge ReplicationQueue { get; }
