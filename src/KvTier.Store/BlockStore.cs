@@ -12,8 +12,9 @@ namespace KvTier.Store;
 
 /// <summary>
 /// The DRAM tier: a FASTER hybrid log of SpanByte records (tenant + block key → header + payload) within a memory
-/// budget. The oldest blocks leave first; a read of a block near the head copies it to the tail (second chance), so
-/// hot blocks stay. With tenant quotas, the blocks of a tenant within its quota are copied forward before the head
+/// budget. The oldest blocks leave first, except those KvTier's retention (<see cref="RetentionJudge"/>, told of every
+/// lookup, put and read) judges worth another trip: a page before the head passes them they are copied to the tail.
+/// A read of a block near the head copies it to the tail too (second chance), so hot blocks stay. With tenant quotas, the blocks of a tenant within its quota are copied forward before the head
 /// passes them, so another tenant's burst cannot evict them. With an SSD directory the blocks leaving memory spill to
 /// a file device until its budget is spent.
 /// Thread-safe: FASTER sessions are pooled, one per concurrent caller.

@@ -12,9 +12,12 @@ namespace KvTier.Policy;
 /// <see cref="KvTierRetention"/> with the log's trip as its time step. Thread-safe: one lock, held for bookkeeping only.
 /// </summary>
 /// <remarks>
+/// Keys carry no tenant: two tenants' records of one key share a verdict (a lookup by either keeps both), which only
+/// happens when both send the same chain unsalted; the store keeps their bytes apart regardless.
 /// Bookkeeping is bounded by <c>trackedBlocks</c>: at most that many held blocks (beyond it the least recently touched
-/// are let go, as a store whose blocks left without asking, through a TTL or the SSD tier, would), as many remembered
-/// evictions, and as many pending classes of blocks a lookup missed and a put has not yet stored.
+/// are let go, as a store whose blocks left without asking, through a TTL or the SSD tier, would), remembered
+/// evictions up to <see cref="KvTierRetentionOptions.GhostRatio"/> × the blocks held (a store's block count moves with
+/// block sizes), and as many pending classes of blocks a lookup missed and a put has not yet stored.
 /// </remarks>
 public sealed class RetentionJudge
 {
