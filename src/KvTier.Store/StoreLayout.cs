@@ -76,6 +76,18 @@ public sealed record StoreLayout(int PageSizeBits, int BufferPages, int WindowPa
         var fitBits = 64 - BitOperations.LeadingZeroCount((ulong)RecordBytes(options.MaxBlockBytes) - 1);
         var roomyBits = Math.Min(PreferredPageSizeBits, BitOperations.Log2((ulong)Math.Max(1, options.MemoryBytes / 16)));
         var pageBits = Math.Max(MinPageSizeBits, Math.Max(fitBits, roomyBits));
+        if (options.PageBytes != 0)
+        {
+            if (options.PageBytes < 1L << MinPageSizeBits || !BitOperations.IsPow2(options.PageBytes) || options.PageBytes < 1L << fitBits)
+            {
+                throw new ArgumentException(
+                    $"page size {options.PageBytes} is not a power of two from {ByteSize.Format(Math.Max(1L << MinPageSizeBits, 1L << fitBits))} "
+                    + $"(the smallest that holds a {ByteSize.Format(options.MaxBlockBytes)} block) up: use one, or 0 to size pages from the budget.");
+            }
+
+            pageBits = BitOperations.Log2((ulong)options.PageBytes);
+        }
+
         var page = 1L << pageBits;
         var buckets = (long)BitOperations.RoundUpToPowerOf2((ulong)Math.Max(1024, options.MemoryBytes / (64 * 1024)));
         while (buckets > 1024 && buckets * 64 > options.MemoryBytes / 16)

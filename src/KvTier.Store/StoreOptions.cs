@@ -14,6 +14,13 @@ public sealed class StoreOptions
     /// <summary>The largest block payload accepted (default 64 MiB). Log pages are sized so one record of this size fits.</summary>
     public long MaxBlockBytes { get; set; } = 64L << 20;
 
+    /// <summary>
+    /// Log page size in bytes: a power of two of at least 1 MiB that holds one record of <see cref="MaxBlockBytes"/>.
+    /// 0 (default) sizes pages from the budget (see <see cref="StoreLayout"/>). The head leaves memory a page at a
+    /// time, so smaller pages make eviction finer-grained.
+    /// </summary>
+    public long PageBytes { get; set; }
+
     /// <summary>Directory of the SSD spill file; null keeps everything in DRAM (blocks leaving memory are dropped).</summary>
     public string? SsdDirectory { get; set; }
 

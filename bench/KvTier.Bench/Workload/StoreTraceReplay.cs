@@ -16,6 +16,12 @@ internal static class StoreTraceReplay
     /// <summary>Payload of each block: small, so a replay moves little memory; the log's capacity is counted in blocks.</summary>
     public const int PayloadBytes = 16 << 10;
 
+    /// <summary>
+    /// Log pages of 1 MiB (63 records): the store's budget-sized pages (1/16 to 1/32 of it) would round its room to
+    /// whole pages, up to 6 % below the capacity.
+    /// </summary>
+    private const long PageBytes = 1 << 20;
+
     private const string Tenant = "trace";
 
     public static TraceReplayResult Run(ConversationTrace trace, int capacityBlocks, StoreRetention retention, IProgress<double>? progress = null)
@@ -77,7 +83,7 @@ internal static class StoreTraceReplay
         StoreOptions? fits = null;
         for (var memory = record * 64L; ; memory += record * 16)
         {
-            var candidate = new StoreOptions { MaxBlockBytes = PayloadBytes, Preallocate = false, Retention = retention, MemoryBytes = memory };
+            var candidate = new StoreOptions { MaxBlockBytes = PayloadBytes, PageBytes = PageBytes, Preallocate = false, Retention = retention, MemoryBytes = memory };
             if (TryLayout(candidate) is not { } layout)
             {
                 continue;
