@@ -84,6 +84,21 @@ public sealed class CapacityTests
         Assert.Contains("--memory 64MiB", ex.Message, StringComparison.Ordinal);
         Assert.Contains("--max-block", ex.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void A_chosen_page_size_is_used_when_it_holds_the_largest_block_and_refused_otherwise()
+    {
+        var small = StoreLayout.For(new StoreOptions { MemoryBytes = 2L << 30, MaxBlockBytes = 256 << 10, PageBytes = 1 << 20 });
+        Assert.Equal(1L << 20, small.PageBytes);
+        Assert.True(small.WindowPages > 1000, $"{small.WindowPages} pages of 1 MiB in a 2 GiB budget");
+
+        foreach (var bad in new[] { 3L << 20, 512L << 10, 2L << 20 })
+        {
+            var ex = Assert.Throws<ArgumentException>(() => new StoreOptions { MaxBlockBytes = 4L << 20, PageBytes = bad }.Validate());
+            Assert.Contains($"page size {bad}", ex.Message, StringComparison.Ordinal);
+            Assert.Contains("8MiB", ex.Message, StringComparison.Ordinal); // the smallest page a 4 MiB block (plus header) fits
+        }
+    }
 }
 
 [CollectionDefinition(Name, DisableParallelization = true)]
