@@ -13,9 +13,9 @@ namespace KvTier.Store;
 /// <summary>
 /// The DRAM tier: a FASTER hybrid log of SpanByte records (tenant + block key → header + payload) within a memory
 /// budget. The oldest blocks leave first, except those KvTier's retention (<see cref="RetentionJudge"/>, told of every
-/// lookup, put and read) judges worth another trip: a page before the head passes them they are copied to the tail.
-/// A read of a block near the head copies it to the tail too (second chance), so hot blocks stay. With tenant quotas, the blocks of a tenant within its quota are copied forward before the head
-/// passes them, so another tenant's burst cannot evict them. With an SSD directory the blocks leaving memory spill to
+/// lookup, put and read) judges worth another trip: shortly before the head passes them they are copied to the tail.
+/// A read of a block near the head copies it to the tail too (second chance), so hot blocks stay. With tenant quotas,
+/// the blocks of a tenant within its quota are copied forward before the head passes them, so another tenant's burst cannot evict them. With an SSD directory the blocks leaving memory spill to
 /// a file device until its budget is spent.
 /// Thread-safe: FASTER sessions are pooled, one per concurrent caller.
 /// </summary>
@@ -779,8 +779,8 @@ public sealed unsafe class BlockStore : IBlockStore
     }
 
     /// <summary>
-    /// The most blocks the retention judge keeps bookkeeping for (and as many remembered evictions and pending
-    /// classes): one per 8 KiB of the window, at least 1,024. It grows with the blocks actually stored, up to that.
+    /// The most blocks the retention judge keeps bookkeeping for (and as many pending classes of missed blocks): one
+    /// per 8 KiB of the window, at least 1,024. Its maps grow with the blocks actually stored, up to that.
     /// </summary>
     private static int TrackedBlocks(StoreLayout layout) => (int)Math.Clamp(layout.WindowBytes / 8192, 1024, 1 << 24);
 

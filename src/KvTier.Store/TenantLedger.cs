@@ -8,7 +8,8 @@ namespace KvTier.Store;
 /// a tenant with a quota is entered under its log page when it is written (key, tenant, length: about 80 bytes of
 /// bookkeeping per block), leaves the tenant's count when it is superseded, deleted or copied forward, and the rest of
 /// its page leaves the count when the page leaves DRAM. The store reads the entries of the pages the head is about to
-/// pass to keep each tenant's newest blocks, up to its quota, in memory (see <see cref="BlockStore"/>).
+/// pass to keep each tenant's newest blocks, up to its quota, in memory (see <see cref="BlockStore"/>). With KvTier
+/// retention every tenant's records are entered, so the retention judge is asked about each block before it leaves.
 /// </summary>
 internal sealed class TenantLedger(StoreOptions options, int pageSizeBits)
 {
@@ -19,11 +20,11 @@ internal sealed class TenantLedger(StoreOptions options, int pageSizeBits)
     private Account[] _accounts = [];
     private long _dramFrom; // first page whose entries have not left DRAM yet
 
+    // With KvTier retention every tenant's records are entered, so the judge sees each block before it leaves.
+    private readonly bool _everyTenant = options.Retention == StoreRetention.KvTier;
+
     /// <summary>True when some tenant has a quota.</summary>
     public bool HasQuotas { get; } = options.TenantQuotas.Count > 0 || options.DefaultTenantQuotaBytes > 0;
-
-    /// <summary>With KvTier retention every tenant's records are entered, so the judge sees each block before it leaves.</summary>
-    private readonly bool _everyTenant = options.Retention == StoreRetention.KvTier;
 
     /// <summary>True when some tenant has a quota, or retention is judged: only then are records entered.</summary>
     public bool Enabled => HasQuotas || _everyTenant;
