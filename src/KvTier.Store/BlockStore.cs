@@ -795,7 +795,8 @@ public sealed unsafe class BlockStore : IBlockStore
 
     private void Keep(SessionPair sessions, long address, TenantLedger.Entry entry)
     {
-        if (_tenants.Quota(entry.Tenant) == 0)
+        var judged = _tenants.Quota(entry.Tenant) == 0;
+        if (judged)
         {
             // No quota (entered because retention is judged): the judge decides whether it makes another trip.
             if (_judge?.Keep(entry.Key) != true)
@@ -814,8 +815,7 @@ public sealed unsafe class BlockStore : IBlockStore
 
         Span<byte> keyBytes = stackalloc byte[TenantKey.MaxBytes];
         var keyLength = TenantKey.Write(keyBytes, _tenants.Name(entry.Tenant), entry.Key);
-        var op = _tenants.Quota(entry.Tenant) == 0 ? BlockOp.Retain : BlockOp.Protect;
-        var input = new BlockInput { Op = op, NowUnixMs = NowMs, TenantId = entry.Tenant };
+        var input = new BlockInput { Op = judged ? BlockOp.Retain : BlockOp.Protect, NowUnixMs = NowMs, TenantId = entry.Tenant };
         var output = default(BlockOutput);
         bool copied;
         fixed (byte* k = keyBytes)
