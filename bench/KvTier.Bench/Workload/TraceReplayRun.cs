@@ -12,39 +12,17 @@ namespace KvTier.Bench;
 /// store with KvTier's retention held at the chosen capacity) is fetched for real at the model's geometry, and the
 /// four policies are compared on them.
 /// </summary>
-internal sealed class TraceReplayRun(WorkloadNode node, IFetchPath path, Planner planner)
+internal sealed class TraceReplayRun(WorkloadNode node, IFetchPath path, Planner planner, RetentionSweep sweeps)
 {
     private const int TraceBlockTokens = ConversationTrace.BlockTokens;
     private const int FillerBlocks = 128;
-
-    /// <summary>Capacities swept besides the chosen one.</summary>
-    public static readonly int[] Capacities = [2_500, 5_000, 10_000, 20_000, 50_000];
 
     public async Task<WorkloadResult> RunAsync(WorkloadBenchOptions options, IProgress<BenchProgress>? progress, CancellationToken ct)
     {
         var file = options.TraceFile ?? FindDefaultTrace();
         var trace = ConversationTrace.Load(file);
-        var capacities = Capacities.Append(options.CapacityBlocks).Distinct().Order().ToArray();
-        var sweep = new List<CapacityPoint>();
-        TraceReplayResult? chosen = null;
-        CapacityPoint? chosenPoint = null;
-        for (var i = 0; i < capacities.Length; i++)
-        {
-            ct.ThrowIfCancellationRequested();
-            progress?.Report(new BenchProgress("trace-replay: retention sweep", (double)i / capacities.Length));
-            var store = StoreTraceReplay.Run(trace, capacities[i], StoreRetention.KvTier);
-            var pool = TraceReplay.Run(trace, new KvTierRetention(capacities[i]), offerPartialBlocks: false);
-            var fifo = StoreTraceReplay.Run(trace, capacities[i], StoreRetention.Fifo);
-            var lru = TraceReplay.Run(trace, new LruRetention(capacities[i]), offerPartialBlocks: true);
-            sweep.Add(new CapacityPoint(capacities[i], store.TokenHitRate, pool.TokenHitRate, fifo.TokenHitRate, lru.TokenHitRate));
-            if (capacities[i] == options.CapacityBlocks)
-            {
-                chosen = store;
-                chosenPoint = sweep[^1];
-            }
-        }
-
-        var ceiling = TraceReplay.Run(trace, new UnlimitedRetention(), offerPartialBlocks: true).TokenHitRate;
+        var sweep = sweeps.Get(trace, options.CapacityBlocks, progress, ct);
+        var chosen = sweep.Store;
 
         // Timed part: a fixed set of real blocks stands in for the trace's content (the trace carries no tokens);
         // each request fetches as many of them, in a cycle, as its cached prefix holds at the model's geometry.
@@ -61,7 +39,7 @@ internal sealed class TraceReplayRun(WorkloadNode node, IFetchPath path, Planner
             ct.ThrowIfCancellationRequested();
             var request = trace.Requests[r];
             var chainBlocks = request.InputLength / node.BlockTokens;
-            var cachedBlocks = Math.Min(chosen!.HitBlocksPerRequest[r] * perTraceBlock, chainBlocks);
+            var cachedBlocks = Math.Min(chosen.HitBlocksPerRequest[r] * perTraceBlock, chainBlocks);
             var keys = new BlockKey[cachedBlocks];
             for (var i = 0; i < keys.Length; i++)
             {
@@ -77,12 +55,12 @@ internal sealed class TraceReplayRun(WorkloadNode node, IFetchPath path, Planner
         return comparison.ToResult("trace-replay", timed, timed == 0 ? 0 : (double)promptTokens / timed) with
         {
             CapacityBlocks = options.CapacityBlocks,
-            TokenHitRate = chosen!.TokenHitRate,
-            PoolTokenHitRate = chosenPoint!.PoolTokenHitRate,
-            FifoTokenHitRate = chosenPoint.FifoTokenHitRate,
-            LruTokenHitRate = chosenPoint.LruTokenHitRate,
-            CeilingTokenHitRate = ceiling,
-            CapacitySweep = sweep,
+            TokenHitRate = chosen.TokenHitRate,
+            PoolTokenHitRate = sweep.Chosen.PoolTokenHitRate,
+            FifoTokenHitRate = sweep.Chosen.FifoTokenHitRate,
+            LruTokenHitRate = sweep.Chosen.LruTokenHitRate,
+            CeilingTokenHitRate = sweep.Ceiling,
+            CapacitySweep = sweep.Points,
         };
     }
 
