@@ -111,6 +111,16 @@ public sealed class WorkloadBenchmarkTests
     }
 
     [Fact]
+    public void A_capacity_too_small_for_a_store_is_refused_with_the_smallest_that_works()
+    {
+        var options = new WorkloadBenchOptions { Model = ModelPreset.Get("tiny"), Device = "cpu-2core", Workloads = ["trace-replay"], CapacityBlocks = 100 };
+        var ex = Assert.Throws<ArgumentException>(options.Validate);
+        Assert.Contains("--capacity-blocks 100", ex.Message, StringComparison.Ordinal);
+        Assert.Contains($"at least {StoreTraceReplay.MinCapacityBlocks} blocks", ex.Message, StringComparison.Ordinal);
+        StoreTraceReplay.Sized(StoreTraceReplay.MinCapacityBlocks, Store.StoreRetention.KvTier); // and that one works
+    }
+
+    [Fact]
     public void An_unknown_workload_is_refused_with_the_list()
     {
         var ex = Assert.Throws<ArgumentException>(() => Small("chatty").Validate());

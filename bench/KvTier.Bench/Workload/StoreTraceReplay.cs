@@ -6,8 +6,8 @@ namespace KvTier.Bench;
 
 /// <summary>
 /// The trace replayed through a real <see cref="BlockStore"/> (FASTER log, in-process) whose in-memory window holds
-/// the given number of blocks: each request is one <see cref="BlockStore.LookupPrefix"/> of its full blocks, then a
-/// put of each block it missed, as an engine does. This measures the retention the store runs, copies and all (a
+/// the given number of blocks: each request is one <see cref="BlockStore.LookupPrefix"/> of its full blocks, a read of
+/// each block it hit and a put of each block it missed, as an engine does. This measures the retention the store runs, copies and all (a
 /// block copied forward leaves its old record in the log until the head passes it, so copies cost capacity), where
 /// <see cref="KvTierRetention"/> is the same rule on an ideal pool.
 /// </summary>
@@ -23,6 +23,9 @@ internal static class StoreTraceReplay
     private const long PageBytes = 1 << 20;
 
     private const string Tenant = "trace";
+
+    /// <summary>The smallest capacity a store can be sized for: its minimum window of pages plus the tail page.</summary>
+    public static int MinCapacityBlocks { get; } = MinCapacity();
 
     public static TraceReplayResult Run(ConversationTrace trace, int capacityBlocks, StoreRetention retention, IProgress<double>? progress = null)
     {
@@ -95,6 +98,18 @@ internal static class StoreTraceReplay
             }
 
             fits = candidate;
+        }
+    }
+
+    private static int MinCapacity()
+    {
+        var record = StoreLayout.RecordBytes(PayloadBytes);
+        for (var memory = record * 64L; ; memory += record * 16)
+        {
+            if (TryLayout(new StoreOptions { MaxBlockBytes = PayloadBytes, PageBytes = PageBytes, MemoryBytes = memory }) is { } layout)
+            {
+                return (layout.WindowPages + 1) * (int)layout.RecordsPerPage(PayloadBytes);
+            }
         }
     }
 

@@ -80,9 +80,10 @@ public sealed class WorkloadBenchOptions
             throw new ArgumentException($"StampedeSharedTokens {StampedeSharedTokens} is shorter than one block ({Model.Geometry.BlockTokens} tokens).");
         }
 
-        if (CapacityBlocks < 1)
+        if (CapacityBlocks < StoreTraceReplay.MinCapacityBlocks)
         {
-            throw new ArgumentException($"--capacity-blocks {CapacityBlocks} must be positive.");
+            throw new ArgumentException(
+                $"--capacity-blocks {CapacityBlocks} is too small: trace-replay's stores need room for at least {StoreTraceReplay.MinCapacityBlocks} blocks; give that or more.");
         }
 
         if (Links.Count == 0)
