@@ -25,7 +25,7 @@ internal static class StoreTraceReplay
     private const string Tenant = "trace";
 
     /// <summary>The smallest capacity a store can be sized for: its minimum window of pages plus the tail page.</summary>
-    public static int MinCapacityBlocks { get; } = MinCapacity();
+    public static int MinCapacityBlocks { get; } = Room(Sizes(StoreRetention.KvTier).First().Layout);
 
     public static TraceReplayResult Run(ConversationTrace trace, int capacityBlocks, StoreRetention retention, IProgress<double>? progress = null)
     {
@@ -82,36 +82,26 @@ internal static class StoreTraceReplay
     /// </summary>
     internal static StoreOptions Sized(int capacityBlocks, StoreRetention retention)
     {
-        var record = StoreLayout.RecordBytes(PayloadBytes);
-        StoreOptions? fits = null;
-        for (var memory = record * 64L; ; memory += record * 16)
-        {
-            var candidate = new StoreOptions { MaxBlockBytes = PayloadBytes, PageBytes = PageBytes, Preallocate = false, Retention = retention, MemoryBytes = memory };
-            if (TryLayout(candidate) is not { } layout)
-            {
-                continue;
-            }
-
-            if ((layout.WindowPages + 1) * layout.RecordsPerPage(PayloadBytes) > capacityBlocks)
-            {
-                return fits ?? throw new ArgumentException($"trace-replay: {capacityBlocks} blocks is too small a capacity for a store: use at least {(layout.WindowPages + 1) * layout.RecordsPerPage(PayloadBytes)}.");
-            }
-
-            fits = candidate;
-        }
+        var fits = Sizes(retention).TakeWhile(s => Room(s.Layout) <= capacityBlocks).LastOrDefault();
+        return fits.Options ?? throw new ArgumentException(
+            $"trace-replay: {capacityBlocks} blocks is too small a capacity for a store: use at least {MinCapacityBlocks}.");
     }
 
-    private static int MinCapacity()
+    // Every store size that has a layout, smallest first: its room only grows with memory, as the pages are fixed.
+    private static IEnumerable<(StoreOptions Options, StoreLayout Layout)> Sizes(StoreRetention retention)
     {
         var record = StoreLayout.RecordBytes(PayloadBytes);
         for (var memory = record * 64L; ; memory += record * 16)
         {
-            if (TryLayout(new StoreOptions { MaxBlockBytes = PayloadBytes, PageBytes = PageBytes, MemoryBytes = memory }) is { } layout)
+            var options = new StoreOptions { MaxBlockBytes = PayloadBytes, PageBytes = PageBytes, Preallocate = false, Retention = retention, MemoryBytes = memory };
+            if (TryLayout(options) is { } layout)
             {
-                return (layout.WindowPages + 1) * (int)layout.RecordsPerPage(PayloadBytes);
+                yield return (options, layout);
             }
         }
     }
+
+    private static int Room(StoreLayout layout) => (layout.WindowPages + 1) * (int)layout.RecordsPerPage(PayloadBytes);
 
     private static StoreLayout? TryLayout(StoreOptions options)
     {

@@ -25,7 +25,7 @@ public sealed class RetentionJudge
     private readonly Dictionary<BlockKey, RetentionEntry<BlockKey>> _held = [];
     private readonly RetentionList<BlockKey> _byTouch = new();
     private readonly Dictionary<BlockKey, RetentionEntry<BlockKey>> _pending = [];
-    private readonly Queue<BlockKey> _pendingOrder = new();
+    private readonly RetentionList<BlockKey> _pendingOrder = new();
     private readonly GhostList<BlockKey> _ghost;
     private readonly ReuseRates _rates;
     private readonly double _ghostRatio;
@@ -105,7 +105,7 @@ public sealed class RetentionJudge
                 }
 
                 _pending.Add(key, entry);
-                _pendingOrder.Enqueue(key);
+                _pendingOrder.AddLast(entry);
             }
 
             for (var i = hit - 1; i >= 0; i--)
@@ -146,11 +146,9 @@ public sealed class RetentionJudge
             }
             else
             {
-                if (!_pending.Remove(key, out entry))
-                {
-                    entry = _ghost.Remove(key, out var gone) ? gone : new RetentionEntry<BlockKey>(key) { Class = RetentionClasses.New(0, 1) };
-                }
-
+                entry = TakePending(key, out var pending) ? pending
+                    : _ghost.Remove(key, out var gone) ? gone
+                    : new RetentionEntry<BlockKey>(key) { Class = RetentionClasses.New(0, 1) };
                 _held.Add(key, entry);
             }
 
@@ -228,7 +226,7 @@ public sealed class RetentionJudge
                 _byTouch.Remove(entry);
             }
 
-            _pending.Remove(key);
+            TakePending(key, out _);
             _ghost.Remove(key, out _);
         }
     }
@@ -275,10 +273,20 @@ public sealed class RetentionJudge
 
     private void TrimPending()
     {
-        // The queue also holds keys stored since (a put takes its key out of the map only): bound both.
-        while ((_pending.Count > _tracked || _pendingOrder.Count > 2 * _tracked) && _pendingOrder.TryDequeue(out var key))
+        while (_pending.Count > _tracked)
         {
-            _pending.Remove(key);
+            TakePending(_pendingOrder.First!.Id, out _);
         }
+    }
+
+    private bool TakePending(in BlockKey key, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out RetentionEntry<BlockKey>? entry)
+    {
+        if (!_pending.Remove(key, out entry))
+        {
+            return false;
+        }
+
+        _pendingOrder.Remove(entry);
+        return true;
     }
 }
