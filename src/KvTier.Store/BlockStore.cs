@@ -134,7 +134,7 @@ public sealed unsafe class BlockStore : IBlockStore
         var keyLength = TenantKey.Write(keyBytes, tenant, key);
         var tenantId = _tenants.Id(tenant);
         // A tenant with a quota counts its live bytes: the version this put replaces stops counting.
-        var replaced = _tenants.IsProtected(tenantId) ? AddressOf(tenant, key) : -1;
+        var replaced = _tenants.IsEntered(tenantId) ? AddressOf(tenant, key) : -1;
         var input = new BlockInput
         {
             Op = BlockOp.Put,
@@ -726,10 +726,11 @@ public sealed unsafe class BlockStore : IBlockStore
     }
 
     /// <summary>
-    /// Keeps each tenant with a quota within it: before the head passes a page, the live blocks in it of tenants within
-    /// their quota are copied to the tail (FASTER's conditional copy, so a block written meanwhile is never overwritten
-    /// by its older self), oldest first; the blocks of a tenant over its quota are left to leave, its oldest first. Pages
-    /// are handled once, <see cref="GuardPages"/> pages of writes before the head reaches them, by one caller at a time.
+    /// Decides, before the head passes a page, which of its live blocks stay in memory: a block of a tenant with a quota
+    /// is copied to the tail while its tenant is within the quota (over it, its oldest blocks are left to leave); any
+    /// other block is copied when the retention judge keeps it (see <see cref="Keep"/>). Copies are FASTER's conditional
+    /// copy, so a block written meanwhile is never overwritten by its older self. Pages are handled once,
+    /// <see cref="GuardPages"/> pages of writes before the head reaches them, by one caller at a time.
     /// </summary>
     private void Protect()
     {

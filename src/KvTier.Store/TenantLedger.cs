@@ -59,7 +59,7 @@ internal sealed class TenantLedger(StoreOptions options, int pageSizeBits)
     public bool Knows(string tenant) => _ids.ContainsKey(tenant);
 
     /// <summary>True when the tenant's records are entered: it has a quota, or retention is judged.</summary>
-    public bool IsProtected(int id) => Enabled && id >= 0 && Volatile.Read(ref _accounts) is var accounts && id < accounts.Length && (_everyTenant || accounts[id].Quota > 0);
+    public bool IsEntered(int id) => Enabled && id >= 0 && Volatile.Read(ref _accounts) is var accounts && id < accounts.Length && (_everyTenant || accounts[id].Quota > 0);
 
     /// <summary>The tenant's name.</summary>
     public string Name(int id) => Volatile.Read(ref _accounts)[id].Name;
@@ -77,7 +77,7 @@ internal sealed class TenantLedger(StoreOptions options, int pageSizeBits)
     /// <summary>Enters a record of a tenant with a quota, written at <paramref name="address"/>.</summary>
     public void Appended(long address, int id, ReadOnlySpan<byte> recordKey, int length)
     {
-        if (!IsProtected(id))
+        if (!IsEntered(id))
         {
             return;
         }
