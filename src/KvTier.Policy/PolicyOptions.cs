@@ -79,7 +79,7 @@ public sealed class PolicyOptions
         if (!(WaitToleranceRatio >= 1) || double.IsInfinity(WaitToleranceRatio))
         {
             throw new ArgumentOutOfRangeException(
-                nameof(WaitToleranceRatio), WaitToleranceRatio, "WaitToleranceRatio must be a finite number ≥ 1 (default 1.1).");
+                nameof(WaitToleranceRatio), WaitToleranceRatio, "WaitToleranceRatio must be a finite number ≥ 1 (default 1.5).");
         }
     }
 }

@@ -258,7 +258,7 @@ public sealed class PlannerTests
     }
 
     [Fact]
-    public void Bad_policy_options_are_refused_naming_the_property()
+    public void Bad_policy_options_are_refused_naming_the_property_and_its_true_default()
     {
         var cost = new Fixture(SlowDevice).Cost;
         PolicyOptions[] bad =
@@ -268,13 +268,18 @@ public sealed class PlannerTests
             new() { DeadlineSlack = 0.5 },
             new() { DeadlineGraceMs = double.NaN },
             new() { WaitToleranceRatio = 0.9 },
+            new() { OverdueGraceRatio = -0.1 },
         ];
-        string[] names = ["MinSavingMs", "MinFetchTokens", "DeadlineSlack", "DeadlineGraceMs", "WaitToleranceRatio"];
+        string[] names = ["MinSavingMs", "MinFetchTokens", "DeadlineSlack", "DeadlineGraceMs", "WaitToleranceRatio", "OverdueGraceRatio"];
+        var defaults = new PolicyOptions();
 
         for (var i = 0; i < bad.Length; i++)
         {
             var error = Assert.Throws<ArgumentOutOfRangeException>(() => new Planner(cost, bad[i]));
             Assert.Equal(names[i], error.ParamName);
+            // The message states the default a user falls back to: it must be the one the options really have.
+            var value = Convert.ToString(typeof(PolicyOptions).GetProperty(names[i])!.GetValue(defaults), System.Globalization.CultureInfo.InvariantCulture);
+            Assert.Contains($"(default {value})", error.Message, StringComparison.Ordinal);
         }
     }
 }
