@@ -7,7 +7,13 @@ internal static partial class ServerOptionsValidator
 {
     private const string SizeForms = "write a number with KiB, MiB or GiB (e.g. 256MiB) or a byte count";
 
-    public static void Validate(ServerOptions o)
+    public static void Validate(ServerOptions o) => Validate(o, ProcessMemoryBytes());
+
+    /// <summary>
+    /// Validates <paramref name="o"/> for a process that may use <paramref name="processMemoryBytes"/> (0: unknown, not
+    /// checked).
+    /// </summary>
+    internal static void Validate(ServerOptions o, long processMemoryBytes)
     {
         if (!HostPort.TryParseListen(o.Listen ?? "", out _))
         {
@@ -45,6 +51,7 @@ internal static partial class ServerOptionsValidator
         ServerOptionsValidator.Tls(o.Tls);
         ServerOptionsValidator.Auth(o);
         ValidateStore(o);
+        ValidateFit(o, processMemoryBytes);
     }
 
     private static void ValidateSsd(ServerOptions o)
@@ -107,9 +114,10 @@ internal static partial class ServerOptionsValidator
         Address("DataListen", o.DataListen);
         ValidateMetrics(o);
 
-        if (Size("Staging", o.Staging, required: true) <= 0)
+        // Checked here, before the store is allocated: the staging arena's unit is its smallest size.
+        if (Size("Staging", o.Staging, required: true) < KvTier.Transfer.StagingArena.PageBytes)
         {
-            Fail("Staging", o.Staging, "give a positive size such as 256MiB");
+            Fail("Staging", o.Staging, $"give at least {ByteSize.Format(KvTier.Transfer.StagingArena.PageBytes)}, such as 256MiB (the default)");
         }
 
         Size("ScrubRate", o.ScrubRate, required: true); // bytes per second; 0 turns the scrub off

@@ -152,6 +152,20 @@ public sealed class K8sManifestTests
     }
 
     [Fact]
+    public void DaemonSet_PodLimitHoldsTheStoreUnderTheShippedHeapLimitButNotUnderDotNetsDefault()
+    {
+        var options = Settings.Bind(Manifests.SidecarFlags(), Manifests.Sidecar.Seq("env"), ConfigMapJson());
+        var limit = PodMemory.SidecarLimit();
+
+        // The store's pages live on the GC heap: under .NET's default container cap (75 % of the limit) the sidecar
+        // would die of "Out of memory" while preallocating; the executable raises the cap, and serve's start check passes.
+        Assert.True(PodMemory.ShippedHeapLimitPercent() > PodMemory.DotNetContainerDefaultPercent);
+        ServerOptionsValidator.Validate(options, PodMemory.ForGc(limit, PodMemory.ShippedHeapLimitPercent()));
+        var error = Assert.Throws<ArgumentException>(() => ServerOptionsValidator.Validate(options, PodMemory.ForGc(limit, PodMemory.DotNetContainerDefaultPercent)));
+        Assert.Contains("(--memory)", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void DaemonSet_SettingsBindAndValidateAsTheSidecarWouldReadThem()
     {
         var secret = Manifests.Get("Secret", "kvtier-secrets").Str("stringData", ServerOptionsBinder.AppSettingsFile);

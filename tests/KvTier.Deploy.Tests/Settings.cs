@@ -7,6 +7,7 @@ namespace KvTier.Deploy.Tests;
 /// Binds a deployment's settings the way <c>kvtier serve</c> does (the working directory's appsettings.json, the
 /// config file, then KVTIER__* variables, then flags) and validates them, with Kubernetes' $(VAR) references and
 /// secret values replaced by sample values, and files the pod mounts (TLS certificates) found in local directories.
+/// The memory budget is checked against what the sidecar's pod lets it use (<see cref="PodMemory"/>), not this machine.
 /// </summary>
 internal static class Settings
 {
@@ -41,7 +42,7 @@ internal static class Settings
             var variables = env.Maps().Select(v => KeyValuePair.Create(v.Str("name"),
                 v.Find("valueFrom") is null ? Substitute(v.StrOrNull("value") ?? "") : (string?)"secret-from-kubernetes"));
             var options = ServerOptionsBinder.Bind(configFile, settings, variables, baseDirectory: dir.FullName);
-            options.Validate();
+            ServerOptionsValidator.Validate(options, PodMemory.ForGc(PodMemory.SidecarLimit(), PodMemory.ShippedHeapLimitPercent()));
             return options;
         }
         finally

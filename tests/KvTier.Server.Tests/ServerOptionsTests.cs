@@ -114,6 +114,7 @@ public sealed class ServerOptionsTests : IDisposable
     [InlineData("Etcd", "etcd:2379", "KvTier:Etcd (--etcd): 'etcd:2379'")]
     [InlineData("Replicas", "0", "KvTier:Replicas (--replicas): '0'")]
     [InlineData("Staging", "big", "KvTier:Staging (--staging): 'big'")]
+    [InlineData("Staging", "1KiB", "KvTier:Staging (--staging): '1KiB'")]
     [InlineData("Metrics", "9464", "KvTier:Metrics (--metrics): '9464'")]
     [InlineData("SsdSize", "1GiB", "KvTier:SsdSize (--ssd-size): '1GiB'")]
     public void Validate_ABadValue_NamesTheSettingTheValueAndTheFix(string setting, string value, string expected)
@@ -135,6 +136,27 @@ public sealed class ServerOptionsTests : IDisposable
         var e = Assert.Throws<ArgumentException>(options.Validate);
 
         Assert.Contains("--memory", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Validate_ABudgetBeyondWhatTheProcessMayUse_IsRefusedBeforeAllocatingSayingHowMuchFits()
+    {
+        var options = new ServerOptions { Memory = "4GiB", Staging = "256MiB" };
+
+        var e = Assert.Throws<ArgumentException>(() => ServerOptionsValidator.Validate(options, processMemoryBytes: 2L << 30));
+
+        Assert.StartsWith("KvTier:Memory (--memory): '4GiB' is not valid: ", e.Message, StringComparison.Ordinal);
+        Assert.Contains("needs 4.5GiB, more than the 2GiB this process may use", e.Message, StringComparison.Ordinal);
+        Assert.Contains("at most 1.5GiB", e.Message, StringComparison.Ordinal); // 2GiB - staging - the runtime's headroom
+    }
+
+    [Fact]
+    public void Validate_ABudgetThatFitsWithStagingAndHeadroom_IsAccepted()
+    {
+        var options = new ServerOptions { Memory = "1536MiB", Staging = "256MiB" };
+
+        ServerOptionsValidator.Validate(options, processMemoryBytes: 2L << 30); // exactly 2GiB with the 256MiB headroom
+        Assert.Throws<ArgumentException>(() => ServerOptionsValidator.Validate(options, processMemoryBytes: (2L << 30) - 1));
     }
 
     [Theory]
