@@ -13,6 +13,37 @@ internal static partial class ServerOptionsValidator
     /// </summary>
     internal static long ProcessMemoryBytes() => GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
 
+    // The spill file grows to --ssd-size as pages leave memory: a filesystem without that much free space would fail
+    // puts hours later, so it is refused now. Nothing is created here (config print validates too): the nearest existing
+    // directory on the path is the filesystem the store will write to.
+    private static void ValidateSsdFit(ServerOptions o)
+    {
+        if (o.SsdDir is null || o.SsdSize is null)
+        {
+            return;
+        }
+
+        var path = Path.GetFullPath(o.SsdDir);
+        var existing = path;
+        while (!Directory.Exists(existing))
+        {
+            if (File.Exists(existing))
+            {
+                Fail("SsdDir", o.SsdDir, $"{existing} is a file: give a directory (it is created when missing)");
+            }
+
+            existing = Path.GetDirectoryName(existing) ?? "/";
+        }
+
+        var size = ByteSize.Parse(o.SsdSize);
+        var free = new DriveInfo(existing).AvailableFreeSpace;
+        if (size > free)
+        {
+            Fail("SsdSize", o.SsdSize,
+                $"the filesystem of --ssd-dir {o.SsdDir} has {ByteSize.Format(free)} free: lower --ssd-size to at most that, or free space");
+        }
+    }
+
     // The store and the staging buffers are preallocated at start: a budget beyond what the process may use would die
     // of "Out of memory" (or be OOM-killed) while it fills, so it is refused before anything is allocated.
     private static void ValidateFit(ServerOptions o, long processMemoryBytes)

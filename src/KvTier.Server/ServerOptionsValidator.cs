@@ -52,6 +52,7 @@ internal static partial class ServerOptionsValidator
         ServerOptionsValidator.Auth(o);
         ValidateStore(o);
         ValidateFit(o, processMemoryBytes);
+        ValidateSsdFit(o);
     }
 
     private static void ValidateSsd(ServerOptions o)

@@ -18,6 +18,29 @@ public sealed class ClientVerbTests(ServeFixture serve)
     }
 
     [Fact]
+    public async Task Serve_OnAnAddressInUse_Exits1NamingTheAddressAndTheFix()
+    {
+        var address = new Uri(serve.Url).Authority;
+
+        var result = await Kvtier.RunAsync("serve", "--listen", address, "--memory", "64MiB", "--max-block", "1MiB", "--staging", "1MiB");
+
+        Assert.True(result.ExitCode == 1, result.ToString());
+        Assert.Contains($"{address}: address already in use", result.StdErr, StringComparison.Ordinal);
+        Assert.Contains("pick another --listen", result.StdErr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Serve_WithABudgetNoMachineHolds_Exits2BeforeAllocating()
+    {
+        var result = await Kvtier.RunAsync("serve", "--listen", "127.0.0.1:0", "--memory", "1048576GiB"); // 1 PiB
+
+        Assert.True(result.ExitCode == 2, result.ToString());
+        Assert.Contains("KvTier:Memory (--memory): '1048576GiB' is not valid:", result.StdErr, StringComparison.Ordinal);
+        Assert.Contains("this process may use", result.StdErr, StringComparison.Ordinal);
+        Assert.DoesNotContain("Preallocating", result.StdErr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task PutThenGet_RoundTripsTheFileByteForByte()
     {
         var key = RandomKey();

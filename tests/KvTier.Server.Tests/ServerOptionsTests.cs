@@ -151,6 +151,30 @@ public sealed class ServerOptionsTests : IDisposable
     }
 
     [Fact]
+    public void Validate_AnSsdSizeBeyondItsFilesystemsFreeSpace_IsRefusedWithoutCreatingTheDirectory()
+    {
+        var options = new ServerOptions { SsdDir = Path.Combine(_directory, "ssd", "tier"), SsdSize = "1048576GiB" }; // 1 PiB
+
+        var e = Assert.Throws<ArgumentException>(options.Validate);
+
+        Assert.StartsWith("KvTier:SsdSize (--ssd-size): '1048576GiB' is not valid: the filesystem of --ssd-dir ", e.Message, StringComparison.Ordinal);
+        Assert.Contains("free: lower --ssd-size", e.Message, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(_directory, "ssd")));
+    }
+
+    [Fact]
+    public void Validate_AnSsdDirBelowAFile_IsRefusedNamingTheFile()
+    {
+        var file = Path.Combine(_directory, "not-a-dir");
+        File.WriteAllText(file, "x");
+        var options = new ServerOptions { SsdDir = Path.Combine(file, "ssd"), SsdSize = "1GiB" };
+
+        var e = Assert.Throws<ArgumentException>(options.Validate);
+
+        Assert.StartsWith($"KvTier:SsdDir (--ssd-dir): '{options.SsdDir}' is not valid: {file} is a file", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Validate_ABudgetThatFitsWithStagingAndHeadroom_IsAccepted()
     {
         var options = new ServerOptions { Memory = "1536MiB", Staging = "256MiB" };

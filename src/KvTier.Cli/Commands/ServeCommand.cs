@@ -29,7 +29,7 @@ internal static class ServeCommand
         {
             return CliApp.Fail(ExitCodes.Failure, $"{e.Message} Free that address or pick another {e.Setting.Flag} (port 0 picks a free one).");
         }
-        catch (IOException e)
+        catch (IOException e) when (e.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException or System.Net.Sockets.SocketException)
         {
             return CliApp.Fail(ExitCodes.Failure, $"{e.Message} Free that address or pick another --listen (port 0 picks a free one).");
         }
