@@ -30,6 +30,32 @@ public sealed class ClientVerbTests(ServeFixture serve)
     }
 
     [Fact]
+    public async Task Serve_WithAnEtcdNobodyAnswers_Exits1SayingWhatToDoWithoutACrash()
+    {
+        var result = await Kvtier.RunAsync("serve", "--listen", "127.0.0.1:0", "--memory", "64MiB", "--max-block", "1MiB", "--staging", "1MiB",
+            "--etcd", "http://127.0.0.1:1", "--data-listen", "127.0.0.1:0");
+
+        Assert.True(result.ExitCode == 1, result.ToString());
+        Assert.Contains("kvtier: cannot reach etcd at http://127.0.0.1:1", result.StdErr, StringComparison.Ordinal);
+        Assert.Contains("point --etcd at a running etcd", result.StdErr, StringComparison.Ordinal);
+        Assert.DoesNotContain("Unhandled exception", result.StdErr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Serve_JoiningPeersOfAnotherHashSeed_Exits1RefusingToJoinWithoutACrash()
+    {
+        string[] small = ["--memory", "64MiB", "--max-block", "1MiB", "--staging", "1MiB"];
+        using var peer = await ServeProcess.StartAsync(["--listen", "127.0.0.1:0", "--data-listen", "127.0.0.1:0", "--node-id", "seed-a", "--hash-seed", "a", .. small]);
+
+        var result = await Kvtier.RunAsync(["serve", "--listen", "127.0.0.1:0", "--data-listen", "127.0.0.1:0", "--node-id", "seed-b", "--hash-seed", "b",
+            "--peers", new Uri(peer.Url).Authority, .. small]);
+
+        Assert.True(result.ExitCode == 1, result.ToString());
+        Assert.Contains("kvtier: refusing to join: node 'seed-a' has hash-seed fingerprint", result.StdErr, StringComparison.Ordinal);
+        Assert.DoesNotContain("Unhandled exception", result.StdErr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Serve_WithABudgetNoMachineHolds_Exits2BeforeAllocating()
     {
         var result = await Kvtier.RunAsync("serve", "--listen", "127.0.0.1:0", "--memory", "1048576GiB"); // 1 PiB
