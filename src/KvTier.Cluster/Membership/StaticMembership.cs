@@ -137,9 +137,17 @@ public sealed partial class StaticMembership : IMembership
                 }
                 else
                 {
-                    if (known is not null && failures + 1 == FailuresBeforeDown)
+                    if (failures + 1 == FailuresBeforeDown)
                     {
-                        LogDown(_logger, known.NodeId, endpoint, error?.Message ?? "no answer");
+                        if (known is not null)
+                        {
+                            LogDown(_logger, known.NodeId, endpoint, error?.Message ?? "no answer");
+                        }
+                        else
+                        {
+                            // Never answered since start: often a wrong address (a peer's data port, not its gRPC one).
+                            LogNeverAnswered(_logger, endpoint, FailuresBeforeDown, error?.Message ?? "no answer");
+                        }
                     }
 
                     _state[endpoint] = (known, failures + 1);
@@ -171,4 +179,8 @@ public sealed partial class StaticMembership : IMembership
 
     [LoggerMessage(4202, LogLevel.Error, "Member {NodeId} is not part of this cluster: {Reason}")]
     private static partial void LogMismatch(ILogger logger, string nodeId, string reason);
+
+    [LoggerMessage(4203, LogLevel.Warning,
+        "Peer {Endpoint} (--peers) has not answered its first {Probes} probes: {Reason}. --peers lists the other nodes' gRPC --listen addresses")]
+    private static partial void LogNeverAnswered(ILogger logger, string endpoint, int probes, string reason);
 }
