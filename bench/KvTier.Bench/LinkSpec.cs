@@ -129,7 +129,7 @@ public sealed partial record LinkSpec
     public override string ToString() => Text;
 
     private static ArgumentException Bad(string text) =>
-        new($"--link '{text}' is not a link: use {AcceptedForms}.", nameof(text));
+        new($"--link '{text}' is not a link: use {AcceptedForms}."); // no parameter name: the message is shown to users as is
 
     private static string Format(double bits, TimeSpan rtt)
     {

@@ -62,7 +62,7 @@ internal sealed class ClientFlags
             }
             catch (ArgumentException e)
             {
-                throw new UsageException($"--ca-file: {e.Message}");
+                throw UsageException.From(e, "--ca-file: ");
             }
         }
 

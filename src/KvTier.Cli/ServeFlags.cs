@@ -41,7 +41,7 @@ internal sealed class ServeFlags
         }
         catch (ArgumentException e)
         {
-            throw new UsageException(e.Message);
+            throw UsageException.From(e);
         }
     }
 }

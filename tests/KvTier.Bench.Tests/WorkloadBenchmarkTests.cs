@@ -121,6 +121,27 @@ public sealed class WorkloadBenchmarkTests
     }
 
     [Fact]
+    public void A_bad_link_is_refused_up_front_naming_it_and_the_forms_that_work()
+    {
+        var options = new WorkloadBenchOptions { Model = ModelPreset.Get("tiny"), Device = "cpu-2core", Links = ["local", "7gbit:rtt=-1us"] };
+
+        var ex = Assert.Throws<ArgumentException>(options.Validate);
+
+        Assert.Equal("--link '7gbit:rtt=-1us' is not a link: use " + LinkSpec.AcceptedForms + ".", ex.Message);
+    }
+
+    [Fact]
+    public void A_missing_trace_file_is_refused_up_front_naming_it()
+    {
+        var missing = Path.Combine(Path.GetTempPath(), $"kvtier-no-trace-{Guid.NewGuid():N}.jsonl");
+        var options = new WorkloadBenchOptions { Model = ModelPreset.Get("tiny"), Device = "cpu-2core", Workloads = ["trace-replay"], TraceFile = missing };
+
+        var ex = Assert.Throws<ArgumentException>(options.Validate);
+
+        Assert.StartsWith($"--trace '{missing}' does not exist: ", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void An_unknown_workload_is_refused_with_the_list()
     {
         var ex = Assert.Throws<ArgumentException>(() => Small("chatty").Validate());

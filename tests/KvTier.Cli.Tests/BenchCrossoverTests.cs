@@ -13,6 +13,20 @@ public sealed class BenchCrossoverTests
         Assert.Contains("25gbit", result.StdErr, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("crossover", "--model")]
+    [InlineData("workload", "--model")]
+    [InlineData("workload", "--link")]
+    public async Task Bench_refusals_read_as_one_sentence_for_people_without_the_parameter_name_dotnet_appends(string scenario, string flag)
+    {
+        var result = await Kvtier.RunAsync("bench", scenario, flag, "nope");
+
+        Assert.True(result.ExitCode == 2, result.ToString());
+        Assert.Contains("'nope'", result.StdErr, StringComparison.Ordinal);
+        Assert.DoesNotContain("(Parameter", result.StdErr, StringComparison.Ordinal);
+        Assert.EndsWith(".", result.StdErr.TrimEnd(), StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Bench_crossover_with_a_device_without_a_profile_exits_2_listing_the_profiles()
     {

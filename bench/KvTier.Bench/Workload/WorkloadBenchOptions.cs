@@ -90,5 +90,18 @@ public sealed class WorkloadBenchOptions
         {
             throw new ArgumentException("--link names no link: use local, 10gbit, 25gbit or 100gbit (comma-separated for several).");
         }
+
+        // Up front, not when the workloads reach that link after minutes of runs.
+        foreach (var link in Links)
+        {
+            _ = LinkSpec.Parse(link);
+        }
+
+        if (TraceFile is not null && Workloads.Contains("trace-replay") && !File.Exists(TraceFile))
+        {
+            throw new ArgumentException(
+                $"--trace '{TraceFile}' does not exist: give a file in the Mooncake trace format (one JSON object per line with timestamp, input_length, "
+                + "output_length and hash_ids), or leave --trace out for the bundled conversation trace.");
+        }
     }
 }

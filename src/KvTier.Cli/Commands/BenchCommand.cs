@@ -141,7 +141,7 @@ internal static class BenchCommand
         }
         catch (ArgumentException e)
         {
-            throw new UsageException(e.Message);
+            throw UsageException.From(e);
         }
     }
 
@@ -183,7 +183,7 @@ internal static class BenchCommand
         }
         catch (ArgumentException e)
         {
-            throw new UsageException($"{flag} {e.Message}");
+            throw UsageException.From(e, $"{flag} ");
         }
     }
 

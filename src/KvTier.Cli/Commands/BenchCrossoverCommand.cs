@@ -74,7 +74,7 @@ internal static class BenchCrossoverCommand
         }
         catch (ArgumentException e)
         {
-            throw new UsageException(e.Message);
+            throw UsageException.From(e);
         }
     }
 }

@@ -55,7 +55,7 @@ internal static class EngineSimCommand
             }
             catch (ArgumentException e)
             {
-                throw new UsageException($"--preset: {e.Message}");
+                throw UsageException.From(e, "--preset: ");
             }
 
             await using var sidecar = parse.GetValue(server) is null ? await StartEmbeddedAsync(ct).ConfigureAwait(false) : null;
