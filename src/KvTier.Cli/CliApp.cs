@@ -63,8 +63,10 @@ internal static class CliApp
         var server = address.GetLeftPart(UriPartial.Authority);
         if (Find<System.Security.Authentication.AuthenticationException>(e.Status.DebugException) is { } tls)
         {
-            return Fail(ExitCodes.Failure,
-                $"could not verify {server}'s TLS certificate: {tls.Message} Give --ca-file FILE (or KVTIER_CA_FILE) with the PEM certificate of its CA, or the certificate itself.");
+            // A handshake that fails on the certificate wants a CA; one that fails on framing met a server without TLS.
+            return Fail(ExitCodes.Failure, tls.Message.Contains("certificate", StringComparison.OrdinalIgnoreCase)
+                ? $"could not verify {server}'s TLS certificate: {tls.Message} Give --ca-file FILE (or KVTIER_CA_FILE) with the PEM certificate of its CA, or the certificate itself."
+                : $"the TLS handshake with {server} failed: {tls.Message} If that node runs without --tls-cert, use http://{address.Authority} instead.");
         }
 
         return e.StatusCode switch

@@ -18,6 +18,18 @@ public sealed class ClientVerbTests(ServeFixture serve)
     }
 
     [Fact]
+    public async Task A_verb_using_https_against_a_plaintext_node_exits_1_suggesting_http()
+    {
+        var authority = new Uri(serve.Url).Authority;
+
+        var result = await Kvtier.RunAsync("stats", "--server", $"https://{authority}");
+
+        Assert.True(result.ExitCode == 1, result.ToString());
+        Assert.Contains($"use http://{authority} instead", result.StdErr, StringComparison.Ordinal);
+        Assert.DoesNotContain("--ca-file", result.StdErr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Serve_OnAnAddressInUse_Exits1NamingTheAddressAndTheFix()
     {
         var address = new Uri(serve.Url).Authority;
