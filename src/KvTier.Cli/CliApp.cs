@@ -78,7 +78,11 @@ internal static class CliApp
                 Fail(ExitCodes.Usage, $"{server} refused the credentials: {e.Status.Detail}"
                     + (e.Status.Detail.Contains("KVTIER_API_KEY", StringComparison.Ordinal) ? "" : " (set --api-key or KVTIER_API_KEY)")),
             StatusCode.Unavailable =>
-                Fail(ExitCodes.Failure, $"could not reach {server}: {Innermost(e)}; is 'kvtier serve' running there?"),
+                Fail(ExitCodes.Failure, $"could not reach {server}: {Innermost(e)}; is 'kvtier serve' running there?"
+                    // A TLS node hangs up on a plaintext HTTP/2 preface without a word.
+                    + (address.Scheme == Uri.UriSchemeHttp && EndedAtOnce(e.Status.DebugException)
+                        ? $" If it serves TLS (--tls-cert), use https://{address.Authority}."
+                        : "")),
             _ => Fail(ExitCodes.Failure, $"{server} failed the request: {e.StatusCode} {e.Status.Detail}"),
         };
     }
@@ -88,6 +92,20 @@ internal static class CliApp
         // One line: scripts and people read the first line of stderr.
         Console.Error.WriteLine("kvtier: " + message.ReplaceLineEndings(" "));
         return code;
+    }
+
+    // The connection closed before any answer (the innermost of the HTTP exceptions says so).
+    private static bool EndedAtOnce(Exception? e)
+    {
+        for (; e is not null; e = e.InnerException)
+        {
+            if (e is HttpIOException { HttpRequestError: HttpRequestError.ResponseEnded } or HttpRequestException { HttpRequestError: HttpRequestError.ResponseEnded })
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static T? Find<T>(Exception? e)

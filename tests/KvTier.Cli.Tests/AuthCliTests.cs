@@ -91,6 +91,17 @@ public sealed class AuthCliTests(AuthServeFixture serve) : IClassFixture<AuthSer
     }
 
     [Fact]
+    public async Task A_verb_using_plain_http_against_a_tls_node_exits_1_suggesting_https()
+    {
+        var authority = new Uri(serve.Url).Authority;
+
+        var result = await Kvtier.RunAsync("stats", "--server", $"http://{authority}", "--api-key", AuthServeFixture.KeyA);
+
+        Assert.True(result.ExitCode == 1, result.ToString());
+        Assert.Contains($"use https://{authority}.", result.StdErr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_verb_that_does_not_trust_the_servers_certificate_exits_1_naming_ca_file()
     {
         var result = await Kvtier.RunAsync("stats", "--server", serve.Url, "--api-key", AuthServeFixture.KeyA);
