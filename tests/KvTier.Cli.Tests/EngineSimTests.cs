@@ -25,6 +25,17 @@ public sealed partial class EngineSimTests
         Assert.Contains("tiny", result.StdErr, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Engine_sim_against_a_sidecar_that_is_not_there_exits_1_saying_so_without_a_crash()
+    {
+        // Port 1 (tcpmux) is privileged and unused: the connection is refused.
+        var result = await Kvtier.RunAsync("engine-sim", "--server", "http://127.0.0.1:1", "--requests", "1");
+
+        Assert.True(result.ExitCode == 1, result.ToString());
+        Assert.Contains("could not reach http://127.0.0.1:1", result.StdErr, StringComparison.Ordinal);
+        Assert.DoesNotContain("Unhandled exception", result.StdErr, StringComparison.Ordinal);
+    }
+
     [GeneratedRegex(@"^verified (\d+) blocks$", RegexOptions.Multiline)]
     private static partial Regex VerifiedLine();
 }

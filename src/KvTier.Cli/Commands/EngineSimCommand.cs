@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using Grpc.Core;
 using KvTier.Client;
 using KvTier.Core;
 using KvTier.EngineSim;
@@ -62,7 +63,14 @@ internal static class EngineSimCommand
             var address = sidecar?.Address ?? ClientFlags.ParseServer(parse.GetValue(server)!);
             using var client = new KvTierClient(address, parse.GetValue(apiKey) ?? Environment.GetEnvironmentVariable("KVTIER_API_KEY"));
             var profile = parse.GetValue(device) is { } d && d != "none" ? d : null;
-            return await RunAsync(model, client, n, slots, convs, parse.GetValue(seed), parse.GetValue(verify), profile, ct).ConfigureAwait(false);
+            try
+            {
+                return await RunAsync(model, client, n, slots, convs, parse.GetValue(seed), parse.GetValue(verify), profile, ct).ConfigureAwait(false);
+            }
+            catch (RpcException e)
+            {
+                return CliApp.FromRpc(e, address); // as the client verbs: the sidecar's status as one line and its exit code
+            }
         });
         return command;
     }
