@@ -51,6 +51,11 @@ internal static class CliApp
         {
             return Fail(ExitCodes.Failure, "cancelled");
         }
+        catch (RpcException e)
+        {
+            // Verbs map their own calls (FromRpc, with the address); this keeps any other call from ending in a dump.
+            return Fail(ExitCodes.Failure, $"a call failed: {e.StatusCode}: {Innermost(e)}");
+        }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             return Fail(ExitCodes.Failure, e.Message);
