@@ -34,37 +34,27 @@ public sealed class ClientVerbTests(ServeFixture serve)
     {
         var address = new Uri(serve.Url).Authority;
 
-        var result = await Kvtier.RunAsync("serve", "--listen", address, "--memory", "64MiB", "--max-block", "1MiB", "--staging", "1MiB");
+        var result = await Kvtier.RunAsync(["serve", "--listen", address, .. SmallStore]);
 
-        Assert.True(result.ExitCode == 1, result.ToString());
-        Assert.Contains($"{address}: address already in use", result.StdErr, StringComparison.Ordinal);
-        Assert.Contains("pick another --listen", result.StdErr, StringComparison.Ordinal);
+        AssertOneLineFailure(result, 1, $"{address}: address already in use", "pick another --listen");
     }
 
     [Fact]
     public async Task Serve_WithAnEtcdNobodyAnswers_Exits1SayingWhatToDoWithoutACrash()
     {
-        var result = await Kvtier.RunAsync("serve", "--listen", "127.0.0.1:0", "--memory", "64MiB", "--max-block", "1MiB", "--staging", "1MiB",
-            "--etcd", "http://127.0.0.1:1", "--data-listen", "127.0.0.1:0");
+        var result = await ServeSmallAsync("--etcd", "http://127.0.0.1:1", "--data-listen", "127.0.0.1:0");
 
-        Assert.True(result.ExitCode == 1, result.ToString());
-        Assert.Contains("kvtier: cannot reach etcd at http://127.0.0.1:1", result.StdErr, StringComparison.Ordinal);
-        Assert.Contains("point --etcd at a running etcd", result.StdErr, StringComparison.Ordinal);
-        Assert.DoesNotContain("Unhandled exception", result.StdErr, StringComparison.Ordinal);
+        AssertOneLineFailure(result, 1, "kvtier: cannot reach etcd at http://127.0.0.1:1", "point --etcd at a running etcd");
     }
 
     [Fact]
     public async Task Serve_JoiningPeersOfAnotherHashSeed_Exits1RefusingToJoinWithoutACrash()
     {
-        string[] small = ["--memory", "64MiB", "--max-block", "1MiB", "--staging", "1MiB"];
-        using var peer = await ServeProcess.StartAsync(["--listen", "127.0.0.1:0", "--data-listen", "127.0.0.1:0", "--node-id", "seed-a", "--hash-seed", "a", .. small]);
+        using var peer = await ServeProcess.StartAsync(["--listen", "127.0.0.1:0", "--data-listen", "127.0.0.1:0", "--node-id", "seed-a", "--hash-seed", "a", .. SmallStore]);
 
-        var result = await Kvtier.RunAsync(["serve", "--listen", "127.0.0.1:0", "--data-listen", "127.0.0.1:0", "--node-id", "seed-b", "--hash-seed", "b",
-            "--peers", new Uri(peer.Url).Authority, .. small]);
+        var result = await ServeSmallAsync("--data-listen", "127.0.0.1:0", "--node-id", "seed-b", "--hash-seed", "b", "--peers", new Uri(peer.Url).Authority);
 
-        Assert.True(result.ExitCode == 1, result.ToString());
-        Assert.Contains("kvtier: refusing to join: node 'seed-a' has hash-seed fingerprint", result.StdErr, StringComparison.Ordinal);
-        Assert.DoesNotContain("Unhandled exception", result.StdErr, StringComparison.Ordinal);
+        AssertOneLineFailure(result, 1, "kvtier: refusing to join: node 'seed-a' has hash-seed fingerprint");
     }
 
     [Fact]
@@ -72,9 +62,7 @@ public sealed class ClientVerbTests(ServeFixture serve)
     {
         var result = await Kvtier.RunAsync("serve", "--listen", "127.0.0.1:0", "--memory", "1048576GiB"); // 1 PiB
 
-        Assert.True(result.ExitCode == 2, result.ToString());
-        Assert.Contains("KvTier:Memory (--memory): '1048576GiB' is not valid:", result.StdErr, StringComparison.Ordinal);
-        Assert.Contains("this process may use", result.StdErr, StringComparison.Ordinal);
+        AssertOneLineFailure(result, 2, "KvTier:Memory (--memory): '1048576GiB' is not valid:", "this process may use");
         Assert.DoesNotContain("Preallocating", result.StdErr, StringComparison.Ordinal);
     }
 
@@ -214,6 +202,22 @@ public sealed class ClientVerbTests(ServeFixture serve)
     }
 
     // A port that was just free: nothing listens there while the test runs.
+    private static readonly string[] SmallStore = ["--memory", "64MiB", "--max-block", "1MiB", "--staging", "1MiB"];
+
+    private static Task<CliResult> ServeSmallAsync(params string[] flags) => Kvtier.RunAsync(["serve", "--listen", "127.0.0.1:0", .. SmallStore, .. flags]);
+
+    /// <summary>A refusal as the CLI promises it: the exit code, the sentences that say why, and no stack dump.</summary>
+    private static void AssertOneLineFailure(CliResult result, int exitCode, params string[] says)
+    {
+        Assert.True(result.ExitCode == exitCode, result.ToString());
+        foreach (var text in says)
+        {
+            Assert.Contains(text, result.StdErr, StringComparison.Ordinal);
+        }
+
+        Assert.DoesNotContain("Unhandled exception", result.StdErr, StringComparison.Ordinal);
+    }
+
     private static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
