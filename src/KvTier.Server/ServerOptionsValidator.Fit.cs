@@ -5,13 +5,13 @@ namespace KvTier.Server;
 internal static partial class ServerOptionsValidator
 {
     /// <summary>Room kept beside the store and staging for the runtime, Kestrel and the cluster's buffers.</summary>
-    internal const long Headroom = 256L << 20;
+    private const long Headroom = 256L << 20;
 
     /// <summary>
     /// What this process may use as the .NET GC sees it: the machine's memory, or its container's limit (times the
     /// configured heap-limit percentage). The store's pages are pinned arrays on that heap.
     /// </summary>
-    internal static long ProcessMemoryBytes() => GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+    private static long ProcessMemoryBytes() => GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
 
     // The spill file grows to --ssd-size as pages leave memory: a filesystem without that much free space would fail
     // puts hours later, so it is refused now. Nothing is created here (config print validates too): the nearest existing
@@ -23,8 +23,7 @@ internal static partial class ServerOptionsValidator
             return;
         }
 
-        var path = Path.GetFullPath(o.SsdDir);
-        var existing = path;
+        var existing = Path.GetFullPath(o.SsdDir);
         while (!Directory.Exists(existing))
         {
             if (File.Exists(existing))
