@@ -74,6 +74,10 @@ internal static class CliApp
                 : $"the TLS handshake with {server} failed: {tls.Message} If that node runs without --tls-cert, use http://{address.Authority} instead.");
         }
 
+        // A TLS node hangs up on a plaintext HTTP/2 preface without a word: the call fails as Unavailable or Internal.
+        var tlsHint = address.Scheme == Uri.UriSchemeHttp && NoHttp2Answer(e.Status.DebugException)
+            ? $" If it serves TLS (--tls-cert), use https://{address.Authority}."
+            : "";
         return e.StatusCode switch
         {
             StatusCode.NotFound => Fail(ExitCodes.NotFound, e.Status.Detail),
@@ -83,12 +87,8 @@ internal static class CliApp
                 Fail(ExitCodes.Usage, $"{server} refused the credentials: {e.Status.Detail}"
                     + (e.Status.Detail.Contains("KVTIER_API_KEY", StringComparison.Ordinal) ? "" : " (set --api-key or KVTIER_API_KEY)")),
             StatusCode.Unavailable =>
-                Fail(ExitCodes.Failure, $"could not reach {server}: {Innermost(e)}; is 'kvtier serve' running there?"
-                    // A TLS node hangs up on a plaintext HTTP/2 preface without a word.
-                    + (address.Scheme == Uri.UriSchemeHttp && EndedAtOnce(e.Status.DebugException)
-                        ? $" If it serves TLS (--tls-cert), use https://{address.Authority}."
-                        : "")),
-            _ => Fail(ExitCodes.Failure, $"{server} failed the request: {e.StatusCode} {e.Status.Detail}"),
+                Fail(ExitCodes.Failure, $"could not reach {server}: {Innermost(e)}; is 'kvtier serve' running there?{tlsHint}"),
+            _ => Fail(ExitCodes.Failure, $"{server} failed the request: {e.StatusCode} {e.Status.Detail}{tlsHint}"),
         };
     }
 
@@ -99,12 +99,20 @@ internal static class CliApp
         return code;
     }
 
-    // The connection closed before any answer (the innermost of the HTTP exceptions says so).
-    private static bool EndedAtOnce(Exception? e)
+    // The connection closed before the server's HTTP/2 preface: .NET reports it as the response ending, an invalid
+    // response or an unfinished handshake, depending on when the close is seen.
+    private static bool NoHttp2Answer(Exception? e)
     {
         for (; e is not null; e = e.InnerException)
         {
-            if (e is HttpIOException { HttpRequestError: HttpRequestError.ResponseEnded } or HttpRequestException { HttpRequestError: HttpRequestError.ResponseEnded })
+            var error = e switch
+            {
+                HttpIOException io => io.HttpRequestError,
+                HttpRequestException request => request.HttpRequestError,
+                _ => (HttpRequestError?)null,
+            };
+            if (error is HttpRequestError.ResponseEnded or HttpRequestError.InvalidResponse
+                || (error is not null && e.Message.Contains("HTTP/2 handshake", StringComparison.Ordinal)))
             {
                 return true;
             }
