@@ -23,6 +23,7 @@ public sealed unsafe class BlockStore : IBlockStore
 {
     private readonly FasterKV<SpanByte, SpanByte> _kv;
     private readonly IDevice _device;
+    private readonly FileStream? _ssdLock;
     private readonly BlockFunctions _functions;
     private readonly StoreCounters _counters = new();
     private readonly ConcurrentBag<SessionPair> _sessions = [];
@@ -50,9 +51,10 @@ public sealed unsafe class BlockStore : IBlockStore
         _logger = logger ?? NullLogger.Instance;
         _ssdBytes = options.SsdBytes;
         _judge = options.Retention == StoreRetention.KvTier ? new RetentionJudge(TrackedBlocks(Layout)) : null;
+        _ssdLock = options.SsdDirectory is null ? null : LockSsdDirectory(options.SsdDirectory);
         _device = options.SsdDirectory is null
             ? new NullDevice()
-            : Devices.CreateLogDevice(Path.Combine(CreateDirectory(options.SsdDirectory), "kvtier.log"), preallocateFile: false, deleteOnClose: true);
+            : Devices.CreateLogDevice(Path.Combine(options.SsdDirectory, "kvtier.log"), preallocateFile: false, deleteOnClose: true);
 
         var logSettings = new LogSettings
         {
@@ -579,6 +581,7 @@ public sealed unsafe class BlockStore : IBlockStore
 
         _kv.Dispose();
         _device.Dispose();
+        _ssdLock?.Dispose();
     }
 
     /// <summary>
@@ -954,10 +957,21 @@ public sealed unsafe class BlockStore : IBlockStore
 
     private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) == 1, this);
 
-    private static string CreateDirectory(string path)
+    /// <summary>
+    /// Takes <paramref name="directory"/> for this store alone: two stores spilling into one directory would write over
+    /// each other's log segments (and the second's close would delete the first's). The lock is the open lock file.
+    /// </summary>
+    private static FileStream LockSsdDirectory(string directory)
     {
-        Directory.CreateDirectory(path);
-        return path;
+        var path = Path.Combine(Directory.CreateDirectory(directory).FullName, "kvtier.lock");
+        try
+        {
+            return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException e)
+        {
+            throw new IOException($"--ssd-dir {directory} is in use by another kvtier store (it holds {path} open): give each sidecar its own directory.", e);
+        }
     }
 
     /// <summary>Two FASTER sessions: reads through <see cref="Copying"/> give hot blocks near the head a second chance.</summary>

@@ -56,6 +56,22 @@ public sealed class SsdSpillTests : IDisposable
     }
 
     [Fact]
+    public void A_second_store_on_the_same_ssd_directory_is_refused_until_the_first_is_disposed()
+    {
+        var options = new StoreOptions { MemoryBytes = 16L << 20, MaxBlockBytes = 256 << 10, SsdDirectory = _dir, SsdBytes = 64L << 20 };
+        var first = new BlockStore(options);
+        Assert.Equal(BlockStatus.Ok, first.Put(Blocks.Tenant, Blocks.Key(1), Blocks.Payload(1, BlockBytes)));
+
+        var ex = Assert.Throws<IOException>(() => new BlockStore(options));
+
+        Assert.Contains($"--ssd-dir {_dir} is in use by another kvtier store", ex.Message, StringComparison.Ordinal);
+        Assert.True(Blocks.Has(first, Blocks.Key(1)), "the refused store disturbed the first one");
+        first.Dispose();
+        using var next = new BlockStore(options); // a restarted sidecar takes the directory back
+        Assert.Equal(BlockStatus.Ok, next.Put(Blocks.Tenant, Blocks.Key(2), Blocks.Payload(2, BlockBytes)));
+    }
+
+    [Fact]
     public void Ssd_settings_must_come_together()
     {
         var ex = Assert.Throws<ArgumentException>(() => new StoreOptions { SsdDirectory = _dir }.Validate());
