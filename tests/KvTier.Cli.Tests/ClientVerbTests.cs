@@ -67,6 +67,20 @@ public sealed class ClientVerbTests(ServeFixture serve)
     }
 
     [Fact]
+    public async Task Put_OfAFileLargerThanAnyBlock_Exits2BeforeReadingIt()
+    {
+        var input = serve.PathFor("huge.bin");
+        using (var file = File.Create(input))
+        {
+            file.SetLength(1L << 30); // sparse: 1 GiB of nothing on disk
+        }
+
+        var result = await Kvtier.RunAsync("put", "--server", serve.Url, "--key", RandomKey(), "--in", input);
+
+        AssertOneLineFailure(result, 2, $"holds {1L << 30} bytes: a block is at most", "split it into blocks");
+    }
+
+    [Fact]
     public async Task PutThenGet_RoundTripsTheFileByteForByte()
     {
         var key = RandomKey();

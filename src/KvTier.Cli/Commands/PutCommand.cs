@@ -15,6 +15,14 @@ internal static class PutCommand
         {
             var blockKey = Inputs.Key("--key", parse.GetRequiredValue(key));
             var path = Inputs.ExistingFile("--in", parse.GetRequiredValue(input));
+            // Checked before reading: a file no node can store would be read whole (or fail past 2 GiB) only to be refused.
+            if (new FileInfo(path).Length is var length && length > KvTier.Store.StoreLayout.MaxSupportedBlockBytes)
+            {
+                throw new UsageException(
+                    $"--in '{path}' holds {length} bytes: a block is at most {KvTier.Store.StoreLayout.MaxSupportedBlockBytes} bytes on any node "
+                    + "(and at most its --max-block, 64MiB by default): split it into blocks.");
+            }
+
             return client.RunAsync(parse, async kv =>
             {
                 var bytes = await File.ReadAllBytesAsync(path, ct).ConfigureAwait(false);
