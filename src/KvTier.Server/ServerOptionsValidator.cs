@@ -114,6 +114,7 @@ internal static partial class ServerOptionsValidator
         OneOf("Accelerator", o.Accelerator, ServerOptions.AcceleratorModes);
         Address("DataListen", o.DataListen);
         ValidateMetrics(o);
+        ValidateDataPort(o);
 
         // Checked here, before the store is allocated: the staging arena's unit is its smallest size.
         if (Size("Staging", o.Staging, required: true) < KvTier.Transfer.StagingArena.PageBytes)
@@ -140,6 +141,24 @@ internal static partial class ServerOptionsValidator
         if (metrics.Port != 0 && HostPort.TryParseListen(o.Listen ?? "", out var listen) && listen.Port == metrics.Port)
         {
             Fail("Metrics", o.Metrics, $"give it another port than --listen ({o.Listen}): metrics are served on a listener of their own");
+        }
+    }
+
+    // The peer data plane is a listener of its own as well: a port it shares with --listen or --metrics fails to bind
+    // at start, reported as an address in use (and, from a cluster's first start, blamed on the wrong flag).
+    private static void ValidateDataPort(ServerOptions o)
+    {
+        if (o.DataListen is null || !HostPort.TrySplit(o.DataListen, allowPortZero: true, out _, out var data) || data == 0)
+        {
+            return;
+        }
+
+        foreach (var (name, value) in (ReadOnlySpan<(string, string?)>)[("Listen", o.Listen), ("Metrics", o.Metrics)])
+        {
+            if (value is not null && HostPort.TrySplit(value, allowPortZero: true, out _, out var port) && port == data)
+            {
+                Fail("DataListen", o.DataListen, $"give it another port than {ServerSetting.Get(name).Flag} ({value}): the peer data plane is a listener of its own");
+            }
         }
     }
 

@@ -128,6 +128,20 @@ public sealed class ServerOptionsTests : IDisposable
         Assert.Contains(": ", e.Message[expected.Length..], StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("127.0.0.1:50061", null, "--listen (127.0.0.1:50061)")]
+    [InlineData("127.0.0.1:50051", "127.0.0.1:50061", "--metrics (127.0.0.1:50061)")]
+    public void Validate_ADataPortSharedWithAnotherListener_IsRefusedNamingBoth(string listen, string? metrics, string other)
+    {
+        var options = new ServerOptions { Listen = listen, Metrics = metrics, DataListen = "127.0.0.1:50061" };
+
+        var e = Assert.Throws<ArgumentException>(options.Validate);
+
+        Assert.StartsWith("KvTier:DataListen (--data-listen): '127.0.0.1:50061' is not valid: give it another port than " + other, e.Message, StringComparison.Ordinal);
+        options.DataListen = "127.0.0.1:0";
+        options.Validate(); // port 0 picks a free port: never a clash
+    }
+
     [Fact]
     public void Validate_MemoryTooSmallForTheMaxBlock_SaysWhatToRaise()
     {
