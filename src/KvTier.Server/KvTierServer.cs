@@ -111,14 +111,30 @@ public sealed class KvTierServer : IAsyncDisposable
             Log.CreatingStore(logger, options.Memory, options.MaxBlock, options.SsdDir ?? "none");
             store = new BlockStore(options.ToStoreOptions(), TimeProvider.System, loggerFactory.CreateLogger<BlockStore>());
             readiness.Enter(ServerPhase.StartingHost);
-            cluster.BindDataPlane(options, store, loggerFactory);
+            try
+            {
+                cluster.BindDataPlane(options, store, loggerFactory);
+            }
+            catch (System.Net.Sockets.SocketException e)
+            {
+                throw new EndpointBindException(ServerSetting.Get(nameof(ServerOptions.DataListen)), new IOException($"could not bind {options.DataListen} ({e.Message}).", e));
+            }
+
             app = ServerHost.Build(options, store, cluster.Runtime, metrics, loggerFactory, certificate);
             _ = app.Services.GetRequiredService<Transfer.StagingArena>(); // preallocate staging before SERVING
             readiness.Attach(app.Services.GetRequiredService<HealthServiceImpl>(), cluster.Runtime);
             // SIGTERM stops the host directly: report NOT_SERVING from its first moment, while calls drain.
             app.Lifetime.ApplicationStopping.Register(() => readiness.Enter(ServerPhase.Stopping));
             ScrapeCollector.Register(metrics, store, cluster.Runtime, app.Services.GetRequiredService<PlanningService>());
-            await app.StartAsync(ct).ConfigureAwait(false);
+            try
+            {
+                await app.StartAsync(ct).ConfigureAwait(false);
+            }
+            catch (IOException e) when (e is not EndpointBindException)
+            {
+                throw new EndpointBindException(ServerSetting.Get(nameof(ServerOptions.Listen)), e);
+            }
+
             var address = BoundAddress(app);
             // Joining may refuse (another cluster's seed): then the node must not serve at all.
             readiness.Enter(ServerPhase.Joining);

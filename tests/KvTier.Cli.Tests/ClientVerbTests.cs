@@ -40,6 +40,18 @@ public sealed class ClientVerbTests(ServeFixture serve)
     }
 
     [Fact]
+    public async Task Serve_WithADataPortInUse_Exits1NamingDataListenWithoutACrash()
+    {
+        using var taken = new TcpListener(IPAddress.Loopback, 0);
+        taken.Start();
+        var data = $"127.0.0.1:{((IPEndPoint)taken.LocalEndpoint).Port}";
+
+        var result = await ServeSmallAsync("--data-listen", data, "--peers", "127.0.0.1:1");
+
+        AssertOneLineFailure(result, 1, $"KvTier:DataListen (--data-listen): could not bind {data}", "pick another --data-listen");
+    }
+
+    [Fact]
     public async Task Serve_WithAnEtcdNobodyAnswers_Exits1SayingWhatToDoWithoutACrash()
     {
         var result = await ServeSmallAsync("--etcd", "http://127.0.0.1:1", "--data-listen", "127.0.0.1:0");

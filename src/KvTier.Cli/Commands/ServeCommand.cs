@@ -34,10 +34,6 @@ internal static class ServeCommand
             // Their messages say what to do (start etcd, fix the URL, or run every node with one --hash-seed).
             return CliApp.Fail(ExitCodes.Failure, e.Message);
         }
-        catch (IOException e) when (e.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException or System.Net.Sockets.SocketException)
-        {
-            return CliApp.Fail(ExitCodes.Failure, $"{e.Message} Free that address or pick another --listen (port 0 picks a free one).");
-        }
 
         await using (server.ConfigureAwait(false))
         {
